@@ -1,0 +1,16 @@
+//! Schema migrations. Each migration is frozen once released: later changes add a new
+//! migration instead of editing an old one, and nothing here imports `entity`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+/// Runs every migration of weapp-builder in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,9 @@
+//! Pure types and rules: no I/O, no sea-orm. Parse, don't validate: a value of one of
+//! these types is valid by construction.
+
+pub mod ids;
+pub mod login_throttle;
+pub mod password;
+pub mod role;
+pub mod tenant;
+pub mod username;

@@ -1,0 +1,257 @@
+//! Extractors: JSON bodies with exact field errors, request facts, and authentication with
+//! roles. Tenancy and roles come from here, never from a request body.
+
+use crate::domain::ids::{SessionId, TenantId};
+use crate::domain::role::Role;
+use crate::error::{AppError, ErrorCode, Localized};
+use crate::services::RequestMeta;
+use crate::services::principals::CachedUser;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// Per-route body limit in bytes (`app_data` on a scope or resource); routes without one use
+/// `http.body_limit_bytes`.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// The request id assigned by the request middleware.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The tenant a request acts for, recorded for the access log.
+#[derive(Clone, Copy, Debug)]
+pub struct LoggedTenant(pub TenantId);
+
+/// A JSON body parsed into `T`. Wrong content type → 415, over the limit → 413, broken
+/// JSON → 400 `invalid_json`, a well-formed body with a wrong field → 422 naming the field.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .or_else(|| {
+                req.app_data::<web::Data<AppState>>()
+                    .map(|s| s.settings.http.body_limit_bytes)
+            })
+            .unwrap_or(1024 * 1024);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::new(ErrorCode::UnsupportedMediaType));
+            }
+            let too_large = || {
+                AppError::new(ErrorCode::PayloadTooLarge)
+                    .with_details(serde_json::json!({ "limit_bytes": limit }))
+            };
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let mut body = web::BytesMut::with_capacity(declared_len.unwrap_or(1024).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| AppError::new(ErrorCode::BadRequest))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Parses JSON, telling syntax errors (400) from field errors (422 with the field path).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(
+            AppError::new(ErrorCode::InvalidJson).with_details(serde_json::json!({
+                "line": e.line(),
+                "column": e.column(),
+            })),
+        );
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        let inner = e.into_inner().to_string();
+        let reason = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
+        AppError::invalid_field(field, Localized::new(reason.clone(), reason))
+    })
+}
+
+impl FromRequest for RequestMeta {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(request_meta(req)))
+    }
+}
+
+/// The request's id and client address.
+pub fn request_meta(req: &HttpRequest) -> RequestMeta {
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let trust_forwarded = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.http.trust_forwarded_for);
+    let forwarded = trust_forwarded
+        .then(|| req.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let client_ip = forwarded.unwrap_or_else(|| {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    });
+    RequestMeta {
+        request_id,
+        client_ip,
+    }
+}
+
+/// A signed-in account whose token, account and session were checked.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// The account as currently stored (role and tenant re-checked on every request).
+    pub user: Arc<CachedUser>,
+    /// The session the token belongs to.
+    pub session: SessionId,
+}
+
+impl Principal {
+    /// The tenant of a merchant user.
+    pub fn tenant(&self) -> Option<TenantId> {
+        self.user.tenant_id
+    }
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState missing")))?
+        .clone();
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let claims = state.jwt.verify(token, &state.clock)?;
+    let user = state
+        .principals
+        .user(&state.db, claims.sub)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidToken))?;
+    if user.disabled {
+        return Err(AppError::new(ErrorCode::AccountDisabled));
+    }
+    if user.role != claims.role || user.tenant_id != claims.tid {
+        return Err(AppError::new(ErrorCode::InvalidToken));
+    }
+    let session = state
+        .principals
+        .session(&state.db, claims.sid)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::SessionRevoked))?;
+    if session.revoked || session.expires_at <= state.clock.now() {
+        return Err(AppError::new(ErrorCode::SessionRevoked));
+    }
+    if let Some(tenant) = user.tenant_id {
+        let tenant_state = state.principals.tenant(&state.db, tenant).await?;
+        if !tenant_state.is_some_and(|t| t.allows_merchant_reads()) {
+            return Err(AppError::new(ErrorCode::InvalidToken));
+        }
+        req.extensions_mut().insert(LoggedTenant(tenant));
+        tracing::Span::current().record("tenant.id", tracing::field::display(tenant));
+    }
+    tracing::Span::current().record("user.id", tracing::field::display(user.id));
+    Ok(Principal {
+        user,
+        session: claims.sid,
+    })
+}
+
+/// Any signed-in account that is not waiting to change a system-issued password.
+pub struct Authenticated(pub Principal);
+
+impl FromRequest for Authenticated {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = authenticate(req).await?;
+            if principal.user.must_change_password {
+                return Err(AppError::new(ErrorCode::PasswordChangeRequired));
+            }
+            Ok(Authenticated(principal))
+        })
+    }
+}
+
+/// A signed-in account, including one that must still change its system-issued password:
+/// only for the password change, logout and reading one's own account.
+pub struct AuthenticatedAnyState(pub Principal);
+
+impl FromRequest for AuthenticatedAnyState {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(AuthenticatedAnyState(authenticate(req).await?)) })
+    }
+}
+
+/// An agency admin.
+pub struct AgencyAdmin(pub Principal);
+
+impl FromRequest for AgencyAdmin {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = Authenticated::from_request(req, payload);
+        Box::pin(async move {
+            let Authenticated(p) = fut.await?;
+            if p.user.role != Role::AgencyAdmin {
+                return Err(AppError::new(ErrorCode::Forbidden));
+            }
+            Ok(AgencyAdmin(p))
+        })
+    }
+}

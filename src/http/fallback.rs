@@ -1,0 +1,104 @@
+//! Answers for requests no route took: 405 with `Allow` when the path exists with other
+//! methods, else 404 `route_not_found`. The route table is the OpenAPI document's, which
+//! utoipa-actix-web builds from the registered routes themselves.
+
+use crate::error::{AppError, ErrorCode};
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+/// Paths and their methods.
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<Method>)>,
+}
+
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl RouteTable {
+    /// From the OpenAPI document of the app.
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') && s.ends_with('}') {
+                            Segment::Param
+                        } else {
+                            Segment::Literal(s.to_owned())
+                        }
+                    })
+                    .collect();
+                let mut methods = Vec::new();
+                let ops = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ];
+                for (m, present) in ops {
+                    if present {
+                        methods.push(m);
+                    }
+                }
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// Methods allowed on `path`, empty when no route matches it.
+    pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| match s {
+                    Segment::Literal(l) => l == p,
+                    Segment::Param => !p.is_empty(),
+                });
+            if matches {
+                allowed.extend(methods.iter().cloned());
+            }
+        }
+        allowed
+    }
+}
+
+/// The app's default service.
+pub async fn unmatched(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    let allowed = table.allowed_methods(req.path());
+    if allowed.is_empty() {
+        return AppError::new(ErrorCode::RouteNotFound).error_response();
+    }
+    if req.method() == Method::OPTIONS {
+        let mut res = HttpResponse::NoContent();
+        res.insert_header((header::ALLOW, join(&allowed)));
+        return res.finish();
+    }
+    let mut res = AppError::new(ErrorCode::MethodNotAllowed)
+        .with_details(serde_json::json!({
+            "allowed": allowed.iter().map(Method::as_str).collect::<Vec<_>>()
+        }))
+        .error_response();
+    res.headers_mut().insert(
+        header::ALLOW,
+        header::HeaderValue::from_str(&join(&allowed)).expect("method names are ASCII"),
+    );
+    res
+}
+
+fn join(methods: &[Method]) -> String {
+    methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

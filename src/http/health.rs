@@ -1,0 +1,121 @@
+//! Operations endpoints: liveness, readiness and Prometheus metrics.
+
+use crate::db;
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, web};
+use entity::jobs;
+use sea_orm::sea_query::Expr;
+use sea_orm::{EntityTrait, QuerySelect};
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the operations routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(live).service(ready).service(metrics);
+}
+
+/// Liveness answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LiveBody {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// Readiness answer; later capabilities add facts to `checks`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReadyBody {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// Each dependency's state.
+    pub checks: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "OK", body = LiveBody)))]
+#[get("/health/live")]
+async fn live() -> web::Json<LiveBody> {
+    web::Json(LiveBody { status: "ok" })
+}
+
+/// The instance can serve: the database answers.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = ReadyBody),
+        (status = 503, description = "A dependency is down", body = ReadyBody),
+    )
+)]
+#[get("/health/ready")]
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let mut checks = serde_json::Map::new();
+    let db_ok = match db::ping(&state.db).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            false
+        }
+    };
+    checks.insert(
+        "database".into(),
+        (if db_ok { "ok" } else { "unreachable" }).into(),
+    );
+    checks.insert(
+        "database_backend".into(),
+        format!("{:?}", state.db.get_database_backend())
+            .to_lowercase()
+            .into(),
+    );
+    let body = ReadyBody {
+        status: if db_ok { "ready" } else { "not_ready" },
+        checks,
+    };
+    if db_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+)]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    match job_counts(&state).await {
+        Ok(counts) => {
+            state.metrics.jobs_by_status.reset();
+            let mut dead = 0;
+            for (status, n) in counts {
+                if status == crate::jobs::queue::status::DEAD {
+                    dead = n;
+                }
+                state
+                    .metrics
+                    .jobs_by_status
+                    .with_label_values(&[&status])
+                    .set(n);
+            }
+            state.metrics.jobs_dead.set(dead);
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: counting jobs failed"),
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+async fn job_counts(state: &AppState) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+    jobs::Entity::find()
+        .select_only()
+        .column(jobs::Column::Status)
+        .column_as(
+            sea_orm::sea_query::ExprTrait::count(Expr::col(jobs::Column::Id)),
+            "n",
+        )
+        .group_by(jobs::Column::Status)
+        .into_tuple()
+        .all(&state.db)
+        .await
+}

@@ -1,0 +1,140 @@
+//! The outermost middleware: gives every request an id (`X-Request-Id`, and a span so
+//! every log line carries it), sets the message language, turns any non-JSON error answer
+//! (CORS refusals, framework errors) into the JSON error shape, counts and times requests,
+//! and writes the access log line.
+
+use super::extract::{LoggedTenant, RequestId};
+use crate::error::{AppError, ErrorCode, Lang, REQUEST_LANG};
+use crate::state::AppState;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, ResponseError, web};
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Response and request header carrying the request id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+fn accepted_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    ok.then(|| value.to_owned())
+}
+
+/// See the module documentation.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = accepted_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().clone();
+    let span = tracing::info_span!(
+        "http_request",
+        request_id = %request_id,
+        method = %method,
+        route = tracing::field::Empty,
+        tenant.id = tracing::field::Empty,
+        user.id = tracing::field::Empty,
+    );
+    // An `Err` here comes from an inner middleware, not a handler (handlers' errors are
+    // already responses); it propagates and the server renders it with `error_response`.
+    let result = REQUEST_LANG
+        .scope(lang, next.call(req).instrument(span.clone()))
+        .await?;
+    let mut response =
+        REQUEST_LANG.sync_scope(lang, || ensure_json_error(result.map_into_boxed_body()));
+    response.headers_mut().insert(
+        HeaderName::from_static(REQUEST_ID_HEADER),
+        HeaderValue::from_str(&request_id).unwrap_or_else(|_| HeaderValue::from_static("invalid")),
+    );
+
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let elapsed = started.elapsed();
+    if let Some(state) = &state {
+        state
+            .metrics
+            .http_requests
+            .with_label_values(&[route.as_str(), method.as_str(), &status.to_string()])
+            .inc();
+        state
+            .metrics
+            .http_duration
+            .with_label_values(&[route.as_str(), method.as_str()])
+            .observe(elapsed.as_secs_f64());
+        if state.settings.log.access_log {
+            let tenant = response
+                .request()
+                .extensions()
+                .get::<LoggedTenant>()
+                .map(|t| t.0);
+            span.record("route", route.as_str());
+            let _entered = span.enter();
+            tracing::info!(
+                target: "access",
+                status,
+                path = response.request().path(),
+                tenant = tenant.map(|t| t.to_string()),
+                duration_ms = elapsed.as_secs_f64() * 1000.0,
+                "request"
+            );
+        }
+    }
+    Ok(response)
+}
+
+/// Error answers that are not JSON yet (from the framework or other middleware) are
+/// replaced by the JSON error for their status.
+fn ensure_json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let code = match status.as_u16() {
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::RouteNotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        429 => ErrorCode::TooManyAttempts,
+        503 => ErrorCode::ServiceUnavailable,
+        s if s >= 500 => ErrorCode::InternalError,
+        _ => ErrorCode::BadRequest,
+    };
+    let (req, old) = res.into_parts();
+    let mut new = AppError::new(code).error_response();
+    *new.status_mut() = status;
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, new)
+}

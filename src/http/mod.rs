@@ -1,0 +1,128 @@
+//! HTTP: one module per resource, each with `configure`, thin handlers and its DTOs.
+//! Routes are registered through utoipa-actix-web, so the OpenAPI document lists exactly
+//! the routes the app serves.
+
+pub mod auth;
+pub mod extract;
+pub mod fallback;
+pub mod health;
+pub mod jobs;
+pub mod middleware;
+pub mod openapi;
+pub mod staff;
+
+use crate::error::{AppError, ErrorCode, Localized};
+use crate::state::AppState;
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::{App, web};
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Builds the app with every route; one instance per HTTP worker thread.
+pub fn app(
+    state: AppState,
+    openapi: Arc<utoipa::openapi::OpenApi>,
+    routes: Arc<fallback::RouteTable>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = cors(&state.settings.http.cors_origins);
+    let (app, _) = routed_app().split_for_parts();
+    app.app_data(web::Data::new(state))
+        .app_data(web::Data::from(routes))
+        .app_data(query_config())
+        .app_data(path_config())
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*openapi).clone()))
+        .default_service(web::to(fallback::unmatched))
+        .wrap(cors)
+        .wrap(actix_web::middleware::from_fn(middleware::request_context))
+}
+
+/// The routes, with the OpenAPI document they make.
+fn routed_app() -> utoipa_actix_web::UtoipaApp<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(health::configure)
+        .service(
+            scope::scope("/api/v1")
+                .configure(auth::configure)
+                .configure(staff::configure)
+                .configure(jobs::configure),
+        )
+}
+
+/// The OpenAPI document of every route the app serves.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = routed_app().split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    api
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let reason = err.to_string();
+        AppError::new(ErrorCode::InvalidQuery)
+            .with_message(Localized::new(
+                format!("查询参数无效：{reason}"),
+                format!("A query parameter is invalid: {reason}"),
+            ))
+            .into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    // A path segment that does not parse (an id that is not a UUID) names no resource.
+    web::PathConfig::default().error_handler(|_err, _req| AppError::new(ErrorCode::NotFound).into())
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(middleware::REQUEST_ID_HEADER),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::HeaderName::from_static(middleware::REQUEST_ID_HEADER),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

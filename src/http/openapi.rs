@@ -1,0 +1,42 @@
+//! The OpenAPI document's fixed parts; paths come from the registered routes.
+
+use crate::error::ErrorBody;
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+/// Title, description, shared schemas and the bearer scheme.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "weapp-builder",
+        description = "Backend of a WeChat mini-program builder sold as a yearly service. \
+Errors are `{code, message, details}`; every code is listed in docs/error-codes.md. \
+`message` is Simplified Chinese unless `Accept-Language` prefers English."
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Sign-in, tokens, password"),
+        (name = "staff", description = "Agency staff accounts"),
+        (name = "operations", description = "Health, metrics, job queue"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Staff accounts (agency admins only): create, list, disable, enable, new one-time password.
+
+use super::extract::{AgencyAdmin, JsonBody};
+use crate::domain::ids::UserId;
+use crate::domain::role::Role;
+use crate::domain::username::Username;
+use crate::error::{AppResult, ErrorBody};
+use crate::services::RequestMeta;
+use crate::services::accounts::{self, AccountView, CreatedAccount};
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the staff routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_staff)
+        .service(create_staff)
+        .service(disable_staff)
+        .service(enable_staff)
+        .service(reset_password);
+}
+
+/// A new staff account.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStaffRequest {
+    /// Login name: 3–64 of `a-z 0-9 . _ -` (stored lower-case).
+    #[schema(example = "zhang.wei")]
+    pub username: String,
+    /// Shown in the console and the audit log.
+    #[schema(example = "张伟")]
+    pub display_name: String,
+    /// `agency_admin` or `account_manager`.
+    pub role: Role,
+}
+
+/// Staff accounts.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StaffList {
+    /// Oldest first.
+    pub items: Vec<AccountView>,
+}
+
+/// Lists every staff account.
+#[utoipa::path(
+    tag = "staff",
+    security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = StaffList), (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody), (status = 403, description = "Not allowed for this role or state", body = ErrorBody))
+)]
+#[get("/staff")]
+async fn list_staff(
+    state: web::Data<AppState>,
+    _admin: AgencyAdmin,
+) -> AppResult<web::Json<StaffList>> {
+    Ok(web::Json(StaffList {
+        items: accounts::list_staff(&state).await?,
+    }))
+}
+
+/// Creates a staff account with a one-time password, returned only in this answer.
+#[utoipa::path(
+    tag = "staff",
+    request_body = CreateStaffRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = CreatedAccount),
+        (status = 409, description = "`already_exists`: the username is taken", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
+#[post("/staff")]
+async fn create_staff(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    body: JsonBody<CreateStaffRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.0;
+    let username = Username::parse(&body.username, "username")?;
+    let display_name = accounts::parse_display_name(&body.display_name, "display_name")?;
+    let created = accounts::create_staff(
+        &state,
+        &admin.0.user,
+        &meta,
+        username,
+        display_name,
+        body.role,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Disables a staff account: its sessions end and its tokens stop working. Idempotent.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = AccountView),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: your own account", body = ErrorBody),
+    )
+)]
+#[post("/staff/{id}/disable")]
+async fn disable_staff(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<AccountView>> {
+    Ok(web::Json(
+        accounts::set_staff_disabled(&state, &admin.0.user, &meta, UserId(*id), true).await?,
+    ))
+}
+
+/// Enables a disabled staff account. Idempotent.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = AccountView), (status = 404, description = "Not found", body = ErrorBody))
+)]
+#[post("/staff/{id}/enable")]
+async fn enable_staff(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<AccountView>> {
+    Ok(web::Json(
+        accounts::set_staff_disabled(&state, &admin.0.user, &meta, UserId(*id), false).await?,
+    ))
+}
+
+/// Issues a new one-time password (the old password stops working, sessions end).
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = CreatedAccount), (status = 404, description = "Not found", body = ErrorBody))
+)]
+#[post("/staff/{id}/one-time-password")]
+async fn reset_password(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<CreatedAccount>> {
+    Ok(web::Json(
+        accounts::reset_staff_password(&state, &admin.0.user, &meta, UserId(*id)).await?,
+    ))
+}

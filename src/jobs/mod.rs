@@ -1,0 +1,85 @@
+//! Durable job queue: one `jobs` table, enqueued inside the caller's transaction (outbox),
+//! claimed with a lease, retried with exponential backoff, `dead` after N attempts.
+
+pub mod maintenance;
+pub mod queue;
+pub mod worker;
+
+use crate::domain::ids::TenantId;
+use crate::state::AppState;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub use queue::{JobQueue, NewJob};
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How a job run failed.
+#[derive(Debug)]
+pub enum JobError {
+    /// Try again later (backoff); `dead` once attempts are used up.
+    Retry(anyhow::Error),
+    /// Retrying cannot help: `dead` now.
+    Permanent(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for JobError {
+    fn from(e: E) -> Self {
+        JobError::Retry(e.into())
+    }
+}
+
+/// A claimed job as its handler sees it.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    /// Job id.
+    pub id: Uuid,
+    /// Job kind.
+    pub kind: String,
+    /// Its payload.
+    pub payload: serde_json::Value,
+    /// This run's attempt number (1 for the first run).
+    pub attempt: i32,
+    /// The tenant the job belongs to, if any.
+    pub tenant_id: Option<TenantId>,
+}
+
+/// Runs one kind of job. Every handler must be idempotent: a job may run again after a
+/// crash or an expired lease.
+pub trait JobHandler: Send + Sync {
+    /// The kind this handler runs.
+    fn kind(&self) -> &'static str;
+    /// Runs one job.
+    fn run<'a>(
+        &'a self,
+        state: &'a AppState,
+        job: &'a JobContext,
+    ) -> BoxFuture<'a, Result<(), JobError>>;
+}
+
+/// Handlers by kind.
+#[derive(Clone, Default)]
+pub struct JobRegistry {
+    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+}
+
+impl JobRegistry {
+    /// Adds a handler; a second handler for the same kind replaces the first.
+    pub fn register(&mut self, handler: Arc<dyn JobHandler>) {
+        self.handlers.insert(handler.kind(), handler);
+    }
+
+    /// The handler of `kind`.
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+        self.handlers.get(kind).cloned()
+    }
+}
+
+/// The product's job handlers.
+pub fn product_handlers() -> JobRegistry {
+    JobRegistry::default()
+}

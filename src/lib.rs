@@ -1,0 +1,16 @@
+//! weapp-builder: the backend of a WeChat mini-program builder sold as a yearly service.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod scheduler;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

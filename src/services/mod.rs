@@ -1,0 +1,16 @@
+//! Use cases: each owns its transaction, calls the database and adapters, and enqueues
+//! jobs. Handlers call services; services never call handlers or job handlers.
+
+pub mod accounts;
+pub mod audit;
+pub mod principals;
+pub mod sessions;
+
+/// Facts about the HTTP request a use case records (audit, throttling).
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    /// The request id (also in the `X-Request-Id` header and every log line).
+    pub request_id: Option<String>,
+    /// The client address as seen by the server (or the proxy's forwarded address).
+    pub client_ip: String,
+}

@@ -1,0 +1,173 @@
+//! Builds the application from settings: database, state, HTTP server, job workers and
+//! the scheduler. The only module that imports `http`.
+
+use crate::auth::jwt::JwtKeys;
+use crate::clock::Clock;
+use crate::config::{Secrets, Settings};
+use crate::jobs::maintenance::HousekeepingSweep;
+use crate::jobs::worker::WorkerPool;
+use crate::jobs::{JobHandler, JobQueue, JobRegistry, product_handlers};
+use crate::metrics::Metrics;
+use crate::scheduler::{Scheduler, Sweep};
+use crate::services::principals::PrincipalCache;
+use crate::state::AppState;
+use crate::{db, http};
+use actix_web::HttpServer;
+use actix_web::dev::{Server, ServerHandle};
+use chrono::Duration;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Knobs that tests (and only tests) change.
+pub struct BuildOptions {
+    /// The clock (settable in tests).
+    pub clock: Clock,
+    /// Job handlers added to the product's.
+    pub extra_job_handlers: Vec<Arc<dyn JobHandler>>,
+    /// Sweeps added to the product's.
+    pub extra_sweeps: Vec<Arc<dyn Sweep>>,
+    /// Run migrations at start (the test harness migrates a template once instead).
+    pub migrate: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            clock: Clock::system(),
+            extra_job_handlers: Vec::new(),
+            extra_sweeps: Vec::new(),
+            migrate: true,
+        }
+    }
+}
+
+/// A built, not yet running, application.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    scheduler: Arc<Scheduler>,
+    registry: Arc<JobRegistry>,
+}
+
+/// Builds the shared state (database pool, keys, caches) without the HTTP server; the CLI
+/// uses it for commands that need services.
+pub async fn build_state(
+    settings: &Settings,
+    secrets: &Secrets,
+    clock: Clock,
+    migrate: bool,
+) -> anyhow::Result<AppState> {
+    let url = settings.database_url();
+    let connection = db::connect(&url, settings).await?;
+    if migrate {
+        db::migrate(&connection).await?;
+    }
+    let jobs = JobQueue::new(
+        clock.clone(),
+        settings.jobs.max_attempts,
+        Duration::milliseconds(settings.jobs.backoff_base_ms),
+        Duration::milliseconds(settings.jobs.backoff_max_ms),
+        Duration::seconds(settings.jobs.lease_secs),
+    );
+    Ok(AppState {
+        db: connection,
+        clock,
+        settings: Arc::new(settings.clone()),
+        jwt: Arc::new(JwtKeys::new(secrets.jwt_secret.expose())),
+        principals: Arc::new(PrincipalCache::new(std::time::Duration::from_secs(
+            settings.auth.principal_cache_ttl_secs,
+        ))),
+        metrics: Arc::new(Metrics::new()),
+        jobs,
+        instance_id: uuid::Uuid::now_v7().simple().to_string()[20..].into(),
+    })
+}
+
+impl Application {
+    /// Connects, migrates, binds the listener and prepares workers and the scheduler.
+    pub async fn build(
+        settings: Settings,
+        secrets: Secrets,
+        options: BuildOptions,
+    ) -> anyhow::Result<Self> {
+        let state = build_state(&settings, &secrets, options.clock, options.migrate).await?;
+
+        let mut registry = product_handlers();
+        for handler in options.extra_job_handlers {
+            registry.register(handler);
+        }
+        let mut scheduler = Scheduler::new();
+        scheduler.register(Arc::new(HousekeepingSweep));
+        for sweep in options.extra_sweeps {
+            scheduler.register(sweep);
+        }
+
+        let listener = TcpListener::bind(&settings.server.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+        let openapi = Arc::new(http::openapi_document());
+        let routes = Arc::new(http::fallback::RouteTable::from_openapi(&openapi));
+        let app_state = state.clone();
+        let mut server =
+            HttpServer::new(move || http::app(app_state.clone(), openapi.clone(), routes.clone()))
+                .listen(listener)?
+                .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            state,
+            scheduler: Arc::new(scheduler),
+            registry: Arc::new(registry),
+        })
+    }
+
+    /// The port the listener got (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The scheduler, for tests that tick by hand.
+    pub fn scheduler(&self) -> Arc<Scheduler> {
+        self.scheduler.clone()
+    }
+
+    /// A handle that stops the HTTP server (graceful: workers and scheduler stop too).
+    pub fn server_handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server stops (SIGTERM/SIGINT or a handle's `stop`); then stops
+    /// claiming jobs, lets running jobs finish or releases them, and stops the scheduler.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let settings = self.state.settings.clone();
+        let workers = WorkerPool::spawn(
+            self.state.clone(),
+            self.registry.clone(),
+            settings.jobs.workers,
+        );
+        let (stop_scheduler, scheduler_rx) = tokio::sync::watch::channel(false);
+        let scheduler_task = settings.scheduler.enabled.then(|| {
+            self.scheduler
+                .clone()
+                .spawn_loop(self.state.clone(), scheduler_rx)
+        });
+        let served = self.server.await;
+        tracing::info!("HTTP server stopped; stopping job workers and the scheduler");
+        let _ = stop_scheduler.send(true);
+        workers.shutdown().await;
+        if let Some(task) = scheduler_task {
+            let _ = task.await;
+        }
+        self.state.db.clone().close().await.ok();
+        served.map_err(Into::into)
+    }
+}

@@ -1,0 +1,31 @@
+//! What every handler, job and sweep can reach.
+
+use crate::auth::jwt::JwtKeys;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::jobs::JobQueue;
+use crate::metrics::Metrics;
+use crate::services::principals::PrincipalCache;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// Shared state of one app instance; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The source of "now".
+    pub clock: Clock,
+    /// Settings in effect.
+    pub settings: Arc<Settings>,
+    /// Access-token keys.
+    pub jwt: Arc<JwtKeys>,
+    /// Cached account/session/tenant checks.
+    pub principals: Arc<PrincipalCache>,
+    /// This instance's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The job queue.
+    pub jobs: JobQueue,
+    /// Unique id of this instance (worker ids, leases).
+    pub instance_id: Arc<str>,
+}

@@ -1,0 +1,140 @@
+//! Every class of bad input answers a JSON 4xx with a stable code; nothing panics.
+
+use crate::support::{spawn_app, status_json};
+
+#[actix_web::test]
+async fn invalid_json_is_400_invalid_json() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"username": "a", "password": "#)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid_json");
+    assert!(body["details"]["line"].is_number());
+}
+
+#[actix_web::test]
+async fn a_wrong_field_is_422_naming_the_field() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "a", "password": 12 }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["code"], "validation_failed");
+    assert_eq!(body["details"]["field"], "password");
+}
+
+#[actix_web::test]
+async fn body_over_the_limit_is_413() {
+    let app = spawn_app().await;
+    let big = format!(
+        r#"{{"username":"a","password":"{}"}}"#,
+        "x".repeat(1024 * 1024 + 10)
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["code"], "payload_too_large");
+    assert_eq!(body["details"]["limit_bytes"], 1024 * 1024);
+}
+
+#[actix_web::test]
+async fn wrong_content_type_is_415() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "text/plain")
+        .body(r#"{"username":"a","password":"b"}"#)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 415);
+    assert_eq!(body["code"], "unsupported_media_type");
+}
+
+#[actix_web::test]
+async fn unknown_route_is_404_and_wrong_method_is_405() {
+    let app = spawn_app().await;
+    let (status, body) = status_json(
+        app.client
+            .get(app.url("/api/v1/nothing"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "route_not_found");
+
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["code"], "method_not_allowed");
+}
+
+#[actix_web::test]
+async fn messages_follow_accept_language_and_codes_do_not() {
+    let app = spawn_app().await;
+    let zh = status_json(app.client.get(app.url("/nope")).send().await.unwrap())
+        .await
+        .1;
+    let en = status_json(
+        app.client
+            .get(app.url("/nope"))
+            .header("Accept-Language", "en-US,en;q=0.9")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .1;
+    assert_eq!(zh["code"], en["code"]);
+    assert_eq!(zh["message"], "接口不存在。");
+    assert_eq!(en["message"], "No such endpoint.");
+}
+
+#[actix_web::test]
+async fn bad_query_and_path_values_are_json_errors() {
+    let app = spawn_app().await;
+    let admin = app.admin_session().await;
+    let (status, body) = status_json(
+        app.get("/api/v1/admin/jobs?limit=lots", &admin.access_token)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid_query");
+    let (status, body) = status_json(
+        app.post_empty("/api/v1/staff/not-a-uuid/disable", &admin.access_token)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "not_found");
+}

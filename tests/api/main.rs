@@ -1,0 +1,12 @@
+//! The one integration-test binary: every test drives the real HTTP app.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod errors;
+mod health;
+mod jobs;
+mod openapi;
+mod secrets_in_logs;
+mod staff;
