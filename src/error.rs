@@ -143,6 +143,8 @@ error_codes! {
     TenantFrozen = ("tenant_frozen", 403, "服务已到期冻结，只能查看和导出数据。", "The subscription has expired and the account is frozen: read and export only."),
     AlreadyExists = ("already_exists", 409, "已存在相同的记录。", "A record with the same value already exists."),
     InvalidTransition = ("invalid_transition", 409, "当前状态不允许此操作。", "The current state does not allow this change."),
+    InUse = ("in_use", 409, "仍在使用中，不能删除。", "Still in use; it cannot be deleted."),
+    IdempotencyKeyReused = ("idempotency_key_reused", 409, "该幂等键已用于另一笔不同的请求。", "This Idempotency-Key was already used for a different request."),
     JobNotRetryable = ("job_not_retryable", 409, "只有失败终止的任务可以重试。", "Only dead jobs can be retried."),
     TooManyAttempts = ("too_many_attempts", 429, "尝试次数过多，请稍后再试。", "Too many attempts; try again later."),
     InternalError = ("internal_error", 500, "服务器内部错误，请稍后再试。", "Internal server error; try again later."),

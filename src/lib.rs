@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod lifecycle;
 pub mod metrics;
 pub mod scheduler;
 pub mod services;

@@ -81,6 +81,7 @@ pub async fn build_state(
         metrics: Arc::new(Metrics::new()),
         jobs,
         instance_id: uuid::Uuid::now_v7().simple().to_string()[20..].into(),
+        faults: Default::default(),
     })
 }
 
@@ -99,6 +100,7 @@ impl Application {
         }
         let mut scheduler = Scheduler::new();
         scheduler.register(Arc::new(HousekeepingSweep));
+        scheduler.register(Arc::new(crate::lifecycle::overdue::OverdueSweep));
         for sweep in options.extra_sweeps {
             scheduler.register(sweep);
         }

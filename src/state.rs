@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::jobs::JobQueue;
 use crate::metrics::Metrics;
+use crate::services::faults::FaultPoints;
 use crate::services::principals::PrincipalCache;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -28,4 +29,6 @@ pub struct AppState {
     pub jobs: JobQueue,
     /// Unique id of this instance (worker ids, leases).
     pub instance_id: Arc<str>,
+    /// Test-only fault points.
+    pub faults: Arc<FaultPoints>,
 }

@@ -10,6 +10,13 @@ pub struct Model {
     pub business_name: String,
     pub status: String,
     pub account_manager_id: Option<Uuid>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub plan_version_id: Option<Uuid>,
+    #[sea_orm(unique)]
+    pub appid: Option<String>,
+    pub term_end_date: Option<Date>,
     pub status_changed_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

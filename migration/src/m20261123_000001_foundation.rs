@@ -12,6 +12,12 @@ enum Tenants {
     BusinessName,
     Status,
     AccountManagerId,
+    ContactName,
+    ContactPhone,
+    ContactEmail,
+    PlanVersionId,
+    Appid,
+    TermEndDate,
     StatusChangedAt,
     CreatedAt,
     UpdatedAt,
@@ -124,9 +130,35 @@ impl MigrationTrait for Migration {
                     .col(string_len(Tenants::BusinessName, 200))
                     .col(string_len(Tenants::Status, 16))
                     .col(uuid_null(Tenants::AccountManagerId))
+                    .col(string_len_null(Tenants::ContactName, 100))
+                    .col(string_len_null(Tenants::ContactPhone, 20))
+                    .col(string_len_null(Tenants::ContactEmail, 254))
+                    .col(uuid_null(Tenants::PlanVersionId))
+                    // Unique while set; the tombstone of a deleted tenant clears it, so the
+                    // appid can be provisioned again.
+                    .col(string_len_null(Tenants::Appid, 32).unique_key())
+                    .col(date_null(Tenants::TermEndDate))
                     .col(timestamp_with_time_zone(Tenants::StatusChangedAt))
                     .col(timestamp_with_time_zone(Tenants::CreatedAt))
                     .col(timestamp_with_time_zone(Tenants::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_tenants_term_end")
+                    .table(Tenants::Table)
+                    .col(Tenants::TermEndDate)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_tenants_account_manager")
+                    .table(Tenants::Table)
+                    .col(Tenants::AccountManagerId)
                     .to_owned(),
             )
             .await?;

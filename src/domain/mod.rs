@@ -1,9 +1,13 @@
 //! Pure types and rules: no I/O, no sea-orm. Parse, don't validate: a value of one of
 //! these types is valid by construction.
 
+pub mod apps;
+pub mod contact;
+pub mod contract;
 pub mod ids;
 pub mod login_throttle;
 pub mod password;
 pub mod role;
 pub mod tenant;
+pub mod time;
 pub mod username;

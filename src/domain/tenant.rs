@@ -142,9 +142,163 @@ impl TenantState {
     }
 }
 
+/// Why a status changes. Every allowed transition is one row of [`ALLOWED_TRANSITIONS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransitionCause {
+    /// The first contract's activation rule is met (payment before service).
+    ActivationRuleMet,
+    /// The end date passed without a renewal: frozen at 00:00 Asia/Shanghai after it.
+    TermEnded,
+    /// A follow-on contract's activation rule was met before `delete_after`.
+    RenewedBeforeDeletion,
+    /// The grace period of 10 working days ended: purged.
+    GracePeriodOver,
+}
+
+impl TransitionCause {
+    /// Wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransitionCause::ActivationRuleMet => "activation_rule_met",
+            TransitionCause::TermEnded => "term_ended",
+            TransitionCause::RenewedBeforeDeletion => "renewed_before_deletion",
+            TransitionCause::GracePeriodOver => "grace_period_over",
+        }
+    }
+}
+
+/// Every allowed status transition with its cause (SPEC §2.3–§2.9). Anything else is
+/// refused with 409 `invalid_transition`.
+pub const ALLOWED_TRANSITIONS: &[(TenantStatus, TenantStatus, TransitionCause)] = &[
+    (
+        TenantStatus::Pending,
+        TenantStatus::Active,
+        TransitionCause::ActivationRuleMet,
+    ),
+    (
+        TenantStatus::Pending,
+        TenantStatus::Frozen,
+        TransitionCause::TermEnded,
+    ),
+    (
+        TenantStatus::Active,
+        TenantStatus::Frozen,
+        TransitionCause::TermEnded,
+    ),
+    (
+        TenantStatus::Frozen,
+        TenantStatus::Active,
+        TransitionCause::RenewedBeforeDeletion,
+    ),
+    (
+        TenantStatus::Frozen,
+        TenantStatus::Deleted,
+        TransitionCause::GracePeriodOver,
+    ),
+];
+
+/// Why a hold is set or lifted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldCause {
+    /// A milestone is unpaid beyond the tolerance (sets `overdue`).
+    MilestoneOverdue,
+    /// Payment brought every milestone within tolerance (lifts `overdue`).
+    OverduePaid,
+    /// An agency admin took the tenant down for illegal content (sets `takedown`).
+    AdminTakedown,
+    /// An agency admin lifted the takedown (lifts `takedown`).
+    AdminLifted,
+}
+
+impl HoldCause {
+    /// Wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldCause::MilestoneOverdue => "milestone_overdue",
+            HoldCause::OverduePaid => "overdue_paid",
+            HoldCause::AdminTakedown => "admin_takedown",
+            HoldCause::AdminLifted => "admin_lifted",
+        }
+    }
+}
+
+/// Setting (`true`) or lifting (`false`) a hold, with its cause. Each hold has its own
+/// causes: paying never lifts a takedown.
+pub const ALLOWED_HOLD_CHANGES: &[(HoldKind, bool, HoldCause)] = &[
+    (HoldKind::Overdue, true, HoldCause::MilestoneOverdue),
+    (HoldKind::Overdue, false, HoldCause::OverduePaid),
+    (HoldKind::Takedown, true, HoldCause::AdminTakedown),
+    (HoldKind::Takedown, false, HoldCause::AdminLifted),
+];
+
+/// An impossible status or hold change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidTransition(pub String);
+
+/// Checks a status transition against the table.
+pub fn check_transition(
+    from: TenantStatus,
+    to: TenantStatus,
+    cause: TransitionCause,
+) -> Result<(), InvalidTransition> {
+    if ALLOWED_TRANSITIONS.contains(&(from, to, cause)) {
+        Ok(())
+    } else {
+        Err(InvalidTransition(format!(
+            "{from} → {to} ({}) is not an allowed transition",
+            cause.as_str()
+        )))
+    }
+}
+
+/// Checks a hold change: allowed by the table and the tenant is not deleted.
+pub fn check_hold_change(
+    status: TenantStatus,
+    hold: HoldKind,
+    set: bool,
+    cause: HoldCause,
+) -> Result<(), InvalidTransition> {
+    if status == TenantStatus::Deleted {
+        return Err(InvalidTransition("a deleted tenant has no holds".into()));
+    }
+    if ALLOWED_HOLD_CHANGES.contains(&(hold, set, cause)) {
+        Ok(())
+    } else {
+        Err(InvalidTransition(format!(
+            "{} {} by {} is not allowed",
+            if set { "setting" } else { "lifting" },
+            hold.as_str(),
+            cause.as_str()
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_transition_table_allows_only_its_rows() {
+        use TenantStatus::*;
+        assert!(check_transition(Pending, Active, TransitionCause::ActivationRuleMet).is_ok());
+        assert!(check_transition(Frozen, Active, TransitionCause::RenewedBeforeDeletion).is_ok());
+        assert!(check_transition(Active, Active, TransitionCause::ActivationRuleMet).is_err());
+        assert!(check_transition(Deleted, Active, TransitionCause::RenewedBeforeDeletion).is_err());
+        assert!(check_transition(Active, Deleted, TransitionCause::GracePeriodOver).is_err());
+        assert!(check_transition(Pending, Active, TransitionCause::TermEnded).is_err());
+        assert!(
+            check_hold_change(Active, HoldKind::Takedown, false, HoldCause::OverduePaid).is_err()
+        );
+        assert!(
+            check_hold_change(Frozen, HoldKind::Overdue, true, HoldCause::MilestoneOverdue).is_ok()
+        );
+        assert!(
+            check_hold_change(Deleted, HoldKind::Takedown, true, HoldCause::AdminTakedown).is_err()
+        );
+    }
 
     fn state(status: TenantStatus, holds: &[HoldKind]) -> TenantState {
         TenantState {

@@ -3,9 +3,10 @@
 
 use crate::domain::ids::{SessionId, TenantId};
 use crate::domain::role::Role;
+use crate::domain::tenant::WriteRefusal;
 use crate::error::{AppError, ErrorCode, Localized};
 use crate::services::RequestMeta;
-use crate::services::principals::CachedUser;
+use crate::services::principals::{CachedTenant, CachedUser};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -191,7 +192,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
     }
     if let Some(tenant) = user.tenant_id {
         let tenant_state = state.principals.tenant(&state.db, tenant).await?;
-        if !tenant_state.is_some_and(|t| t.allows_merchant_reads()) {
+        if !tenant_state.is_some_and(|t| t.state.allows_merchant_reads()) {
             return Err(AppError::new(ErrorCode::InvalidToken));
         }
         req.extensions_mut().insert(LoggedTenant(tenant));
@@ -253,5 +254,122 @@ impl FromRequest for AgencyAdmin {
             }
             Ok(AgencyAdmin(p))
         })
+    }
+}
+
+/// Agency staff: an agency admin or an account manager.
+pub struct Staff(pub Principal);
+
+impl FromRequest for Staff {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = Authenticated::from_request(req, payload);
+        Box::pin(async move {
+            let Authenticated(p) = fut.await?;
+            if !p.user.role.is_staff() {
+                return Err(AppError::new(ErrorCode::Forbidden));
+            }
+            Ok(Staff(p))
+        })
+    }
+}
+
+/// Access to the tenant named by the `{tenant_id}` path segment: agency admins reach every
+/// tenant, account managers their assigned tenants, merchant users their own; anyone else
+/// gets 404, so the existence of other tenants is not revealed.
+pub struct TenantAccess {
+    /// Who is asking.
+    pub principal: Principal,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Its cached state.
+    pub cached: Arc<CachedTenant>,
+}
+
+impl FromRequest for TenantAccess {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = Authenticated::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let Authenticated(principal) = fut.await?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState missing")))?
+                .clone();
+            let tenant = req
+                .match_info()
+                .get("tenant_id")
+                .and_then(|raw| uuid::Uuid::parse_str(raw).ok())
+                .map(TenantId)
+                .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+            let cached = state
+                .principals
+                .tenant(&state.db, tenant)
+                .await?
+                .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+            let visible = match principal.user.role {
+                Role::AgencyAdmin => true,
+                Role::AccountManager => cached.account_manager_id == Some(principal.user.id),
+                Role::MerchantAdmin | Role::MerchantEditor => {
+                    principal.user.tenant_id == Some(tenant)
+                }
+            };
+            if !visible {
+                return Err(AppError::new(ErrorCode::NotFound));
+            }
+            req.extensions_mut().insert(LoggedTenant(tenant));
+            tracing::Span::current().record("tenant.id", tracing::field::display(tenant));
+            Ok(TenantAccess {
+                principal,
+                tenant,
+                cached,
+            })
+        })
+    }
+}
+
+impl TenantAccess {
+    /// The caller's account.
+    pub fn user(&self) -> &CachedUser {
+        &self.principal.user
+    }
+
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.principal.user.role) {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::Forbidden))
+        }
+    }
+
+    /// 403 unless the caller is agency staff.
+    pub fn require_staff(&self) -> Result<(), AppError> {
+        self.require(&[Role::AgencyAdmin, Role::AccountManager])
+    }
+
+    /// For merchant callers, refuses writes the tenant's state does not allow (SPEC §2.3):
+    /// `tenant_pending`, `tenant_on_hold` (holds in details), `tenant_frozen` (deletion
+    /// time in details). Staff actions are not merchant writes.
+    pub fn merchant_write(&self) -> Result<(), AppError> {
+        if self.principal.user.role.is_staff() {
+            return Ok(());
+        }
+        match self.cached.state.merchant_write_refusal() {
+            None => Ok(()),
+            Some(WriteRefusal::Pending) => Err(AppError::new(ErrorCode::TenantPending)),
+            Some(WriteRefusal::OnHold(holds)) => Err(AppError::new(ErrorCode::TenantOnHold)
+                .with_details(serde_json::json!({
+                    "holds": holds.iter().map(|h| h.as_str()).collect::<Vec<_>>()
+                }))),
+            Some(WriteRefusal::Frozen) => Err(AppError::new(ErrorCode::TenantFrozen)
+                .with_details(serde_json::json!({ "delete_after": self.cached.delete_after }))),
+            Some(WriteRefusal::Deleted) => Err(AppError::new(ErrorCode::NotFound)),
+        }
     }
 }

@@ -2,14 +2,19 @@
 //! Routes are registered through utoipa-actix-web, so the OpenAPI document lists exactly
 //! the routes the app serves.
 
+pub mod audit;
 pub mod auth;
+pub mod contracts;
+pub mod editors;
 pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod jobs;
 pub mod middleware;
 pub mod openapi;
+pub mod plans;
 pub mod staff;
+pub mod tenants;
 
 use crate::error::{AppError, ErrorCode, Localized};
 use crate::state::AppState;
@@ -67,6 +72,11 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
             scope::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(staff::configure)
+                .configure(plans::configure)
+                .configure(tenants::configure)
+                .configure(contracts::configure)
+                .configure(editors::configure)
+                .configure(audit::configure)
                 .configure(jobs::configure),
         )
 }

@@ -19,6 +19,11 @@ Errors are `{code, message, details}`; every code is listed in docs/error-codes.
     tags(
         (name = "auth", description = "Sign-in, tokens, password"),
         (name = "staff", description = "Agency staff accounts"),
+        (name = "plans", description = "Plans and their versions"),
+        (name = "tenants", description = "Provisioning, contacts, holds"),
+        (name = "contracts", description = "Contracts, payments, renewal, termination"),
+        (name = "editors", description = "Merchant editors"),
+        (name = "audit", description = "The audit log"),
         (name = "operations", description = "Health, metrics, job queue"),
     )
 )]

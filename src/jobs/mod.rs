@@ -3,6 +3,7 @@
 
 pub mod maintenance;
 pub mod queue;
+pub mod tenant_events;
 pub mod worker;
 
 use crate::domain::ids::TenantId;
@@ -81,5 +82,7 @@ impl JobRegistry {
 
 /// The product's job handlers.
 pub fn product_handlers() -> JobRegistry {
-    JobRegistry::default()
+    let mut registry = JobRegistry::default();
+    registry.register(Arc::new(tenant_events::TenantStateChangedHandler));
+    registry
 }

@@ -103,16 +103,33 @@ pub fn parse_display_name(raw: &str, field: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
-/// Inserts an account with a fresh one-time password on `conn` (the caller's transaction).
-/// A taken username answers 409 `already_exists` naming the field.
+/// A generated one-time password and its hash, prepared before a write transaction opens
+/// (argon2 takes tens of milliseconds; it must not hold the database's write lock).
+pub struct OneTimePassword {
+    plain: String,
+    hash: String,
+}
+
+impl OneTimePassword {
+    /// Generates and hashes a new one-time password.
+    pub async fn generate() -> AppResult<Self> {
+        let plain = generate_one_time_password();
+        let hash = hash_blocking(plain.clone()).await?;
+        Ok(Self { plain, hash })
+    }
+}
+
+/// Inserts an account with the prepared one-time password on `conn` (the caller's
+/// transaction). A taken username answers 409 `already_exists` naming `username_field`.
 pub async fn insert_user(
     conn: &impl ConnectionTrait,
     state: &AppState,
     new: NewAccount,
+    otp: OneTimePassword,
     created_by: Option<UserId>,
+    username_field: &str,
 ) -> AppResult<CreatedAccount> {
-    let otp = generate_one_time_password();
-    let hash = hash_blocking(otp.clone()).await?;
+    let OneTimePassword { plain: otp, hash } = otp;
     let now = state.clock.now();
     let expires = now + Duration::hours(state.settings.auth.one_time_password_ttl_hours);
     let model = users::ActiveModel {
@@ -136,7 +153,7 @@ pub async fn insert_user(
         Ok(_) => {}
         Err(e) if db::is_unique_violation(&e) => {
             return Err(AppError::new(ErrorCode::AlreadyExists)
-                .with_details(serde_json::json!({ "field": "username" })));
+                .with_details(serde_json::json!({ "field": username_field })));
         }
         Err(e) => return Err(e.into()),
     }
@@ -178,6 +195,7 @@ pub async fn create_staff(
             ),
         ));
     }
+    let otp = OneTimePassword::generate().await?;
     let txn = db::begin_write(&state.db).await?;
     let created = insert_user(
         &txn,
@@ -188,14 +206,16 @@ pub async fn create_staff(
             role,
             tenant_id: None,
         },
+        otp,
         Some(actor.id),
+        "username",
     )
     .await?;
     audit::record(
         &txn,
         state.clock.now(),
         AuditRecord {
-            actor: Actor::user(actor.id, actor.role, &actor.username),
+            actor: actor.actor(),
             tenant_id: None,
             action: "staff.created",
             subject_type: "user",
@@ -271,7 +291,7 @@ pub async fn set_staff_disabled(
         &txn,
         now,
         AuditRecord {
-            actor: Actor::user(actor.id, actor.role, &actor.username),
+            actor: actor.actor(),
             tenant_id: None,
             action: if disabled {
                 "staff.disabled"
@@ -309,22 +329,63 @@ pub async fn reset_staff_password(
     meta: &RequestMeta,
     target: UserId,
 ) -> AppResult<CreatedAccount> {
-    let otp = generate_one_time_password();
-    let hash = hash_blocking(otp.clone()).await?;
+    reset_one_time_password(
+        state,
+        actor,
+        meta,
+        sea_orm::Condition::all()
+            .add(users::Column::Id.eq(target.0))
+            .add(users::Column::TenantId.is_null()),
+        None,
+        "staff.password_reset",
+    )
+    .await
+}
+
+/// Issues a new one-time password for the merchant admin of `tenant`; audited.
+pub async fn reset_merchant_admin_password(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+) -> AppResult<CreatedAccount> {
+    reset_one_time_password(
+        state,
+        actor,
+        meta,
+        sea_orm::Condition::all()
+            .add(users::Column::TenantId.eq(tenant.0))
+            .add(users::Column::Role.eq(Role::MerchantAdmin.as_str())),
+        Some(tenant),
+        "merchant_admin.password_reset",
+    )
+    .await
+}
+
+async fn reset_one_time_password(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    which: sea_orm::Condition,
+    tenant: Option<TenantId>,
+    action: &'static str,
+) -> AppResult<CreatedAccount> {
+    let otp = OneTimePassword::generate().await?;
     let txn = db::begin_write(&state.db).await?;
-    let user = users::Entity::find_by_id(target.0)
-        .filter(users::Column::TenantId.is_null())
+    let user = users::Entity::find()
+        .filter(which)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let target = UserId(user.id);
     let now = state.clock.now();
     let expires = now + Duration::hours(state.settings.auth.one_time_password_ttl_hours);
     users::Entity::update_many()
-        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(users::Column::PasswordHash, Expr::value(otp.hash))
         .col_expr(users::Column::MustChangePassword, Expr::value(true))
         .col_expr(users::Column::PasswordExpiresAt, Expr::value(Some(expires)))
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
-        .filter(users::Column::Id.eq(target.0))
+        .filter(users::Column::Id.eq(user.id))
         .exec(&txn)
         .await?;
     let revoked = revoke_all_sessions(&txn, target, now, "password_reset").await?;
@@ -332,9 +393,9 @@ pub async fn reset_staff_password(
         &txn,
         now,
         AuditRecord {
-            actor: Actor::user(actor.id, actor.role, &actor.username),
-            tenant_id: None,
-            action: "staff.password_reset",
+            actor: actor.actor(),
+            tenant_id: tenant,
+            action,
             subject_type: "user",
             subject_id: Some(target.to_string()),
             summary: serde_json::json!({ "username": user.username }),
@@ -352,8 +413,113 @@ pub async fn reset_staff_password(
     view.one_time_password_expires_at = Some(expires);
     Ok(CreatedAccount {
         account: view,
-        one_time_password: otp,
+        one_time_password: otp.plain,
     })
+}
+
+/// Creates a merchant editor of `tenant` (by its merchant admin or staff); audited.
+pub async fn create_editor(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    username: Username,
+    display_name: String,
+) -> AppResult<CreatedAccount> {
+    let otp = OneTimePassword::generate().await?;
+    let txn = db::begin_write(&state.db).await?;
+    let created = insert_user(
+        &txn,
+        state,
+        NewAccount {
+            username,
+            display_name,
+            role: Role::MerchantEditor,
+            tenant_id: Some(tenant),
+        },
+        otp,
+        Some(actor.id),
+        "username",
+    )
+    .await?;
+    audit::record(
+        &txn,
+        state.clock.now(),
+        AuditRecord {
+            actor: actor.actor(),
+            tenant_id: Some(tenant),
+            action: "editor.created",
+            subject_type: "user",
+            subject_id: Some(created.account.id.to_string()),
+            summary: serde_json::json!({ "username": created.account.username }),
+            request_id: meta.request_id.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// The merchant users of `tenant` (admin and editors), oldest first.
+pub async fn list_tenant_users(state: &AppState, tenant: TenantId) -> AppResult<Vec<AccountView>> {
+    let rows = users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant.0))
+        .order_by_asc(users::Column::CreatedAt)
+        .order_by_asc(users::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(rows.into_iter().map(AccountView::from).collect())
+}
+
+/// Disables an editor of `tenant` (sessions end at once); idempotent, audited.
+pub async fn disable_editor(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    target: UserId,
+) -> AppResult<AccountView> {
+    let txn = db::begin_write(&state.db).await?;
+    let user = users::Entity::find_by_id(target.0)
+        .filter(users::Column::TenantId.eq(tenant.0))
+        .filter(users::Column::Role.eq(Role::MerchantEditor.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    if user.disabled_at.is_some() {
+        txn.commit().await?;
+        return Ok(user.into());
+    }
+    let now = state.clock.now();
+    users::Entity::update_many()
+        .col_expr(users::Column::DisabledAt, Expr::value(Some(now)))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(target.0))
+        .exec(&txn)
+        .await?;
+    let revoked = revoke_all_sessions(&txn, target, now, "account_disabled").await?;
+    audit::record(
+        &txn,
+        now,
+        AuditRecord {
+            actor: actor.actor(),
+            tenant_id: Some(tenant),
+            action: "editor.disabled",
+            subject_type: "user",
+            subject_id: Some(target.to_string()),
+            summary: serde_json::json!({ "username": user.username }),
+            request_id: meta.request_id.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    state.principals.invalidate_user(target);
+    for session in revoked {
+        state.principals.invalidate_session(session);
+    }
+    let mut view: AccountView = user.into();
+    view.status = "disabled";
+    Ok(view)
 }
 
 /// Creates the first agency admin from the command line. With `password` the account is
@@ -363,6 +529,9 @@ pub async fn create_admin_cli(
     username: Username,
     password: Option<crate::domain::password::NewPassword>,
 ) -> anyhow::Result<(AccountView, Option<String>)> {
+    let otp = OneTimePassword::generate()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let txn = db::begin_write(&state.db).await?;
     let created = insert_user(
         &txn,
@@ -373,7 +542,9 @@ pub async fn create_admin_cli(
             role: Role::AgencyAdmin,
             tenant_id: None,
         },
+        otp,
         None,
+        "username",
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

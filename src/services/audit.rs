@@ -115,3 +115,132 @@ mod tests {
         assert_eq!(mask_phone("12345"), "***45");
     }
 }
+
+/// Filters of the audit-log query.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFilter {
+    /// Events of this tenant.
+    pub tenant_id: Option<Uuid>,
+    /// Events by this account.
+    pub actor_id: Option<Uuid>,
+    /// Exact action (`payment.recorded`) or a prefix ending in `.` (`tenant.`).
+    pub action: Option<String>,
+    /// From this instant (inclusive, RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive, RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// At most this many (1–200, default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<Uuid>,
+}
+
+/// An audit event as shown.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEventView {
+    /// Event id.
+    pub id: Uuid,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Who (account id; none for the system).
+    pub actor_id: Option<Uuid>,
+    /// Role, or `system`.
+    pub actor_role: String,
+    /// Username, or `system`.
+    pub actor_name: String,
+    /// Tenant concerned.
+    pub tenant_id: Option<Uuid>,
+    /// What.
+    pub action: String,
+    /// Kind of subject.
+    pub subject_type: String,
+    /// Subject id.
+    pub subject_id: Option<String>,
+    /// Before/after facts, personal data masked.
+    pub summary: serde_json::Value,
+    /// The request that caused it.
+    pub request_id: Option<String>,
+}
+
+/// A page of audit events, newest first.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// Newest first.
+    pub items: Vec<AuditEventView>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<Uuid>,
+}
+
+/// Queries the audit log. `visible_tenants` restricts it (an account manager's tenants).
+pub async fn query(
+    db: &sea_orm::DatabaseConnection,
+    filter: AuditFilter,
+    visible_tenants: Option<Vec<Uuid>>,
+) -> Result<AuditPage, crate::error::AppError> {
+    use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect};
+    let limit = filter.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(crate::error::AppError::invalid_field(
+            "limit",
+            crate::error::Localized::new("须在 1 到 200 之间", "must be between 1 and 200"),
+        ));
+    }
+    let mut cond = Condition::all();
+    if let Some(visible) = visible_tenants {
+        cond = cond.add(audit_events::Column::TenantId.is_in(visible));
+    }
+    if let Some(t) = filter.tenant_id {
+        cond = cond.add(audit_events::Column::TenantId.eq(t));
+    }
+    if let Some(a) = filter.actor_id {
+        cond = cond.add(audit_events::Column::ActorId.eq(a));
+    }
+    if let Some(action) = &filter.action {
+        cond = if action.ends_with('.') {
+            cond.add(audit_events::Column::Action.starts_with(action.as_str()))
+        } else {
+            cond.add(audit_events::Column::Action.eq(action.as_str()))
+        };
+    }
+    if let Some(from) = filter.from {
+        cond = cond.add(audit_events::Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        cond = cond.add(audit_events::Column::OccurredAt.lt(to));
+    }
+    if let Some(cursor) = filter.cursor {
+        cond = cond.add(audit_events::Column::Id.lt(cursor));
+    }
+    let mut rows = audit_events::Entity::find()
+        .filter(cond)
+        .order_by_desc(audit_events::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(AuditPage {
+        items: rows
+            .into_iter()
+            .map(|e| AuditEventView {
+                id: e.id,
+                occurred_at: e.occurred_at,
+                actor_id: e.actor_id,
+                actor_role: e.actor_role,
+                actor_name: e.actor_name,
+                tenant_id: e.tenant_id,
+                action: e.action,
+                subject_type: e.subject_type,
+                subject_id: e.subject_id,
+                summary: e.summary,
+                request_id: e.request_id,
+            })
+            .collect(),
+        next_cursor,
+    })
+}

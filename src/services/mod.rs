@@ -3,8 +3,13 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod contracts;
+pub mod faults;
+pub mod plans;
 pub mod principals;
 pub mod sessions;
+pub mod tenant_state;
+pub mod tenants;
 
 /// Facts about the HTTP request a use case records (audit, throttling).
 #[derive(Clone, Debug, Default)]

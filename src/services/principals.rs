@@ -31,6 +31,24 @@ pub struct CachedUser {
     pub must_change_password: bool,
 }
 
+impl CachedUser {
+    /// This account as the actor of an audit event.
+    pub fn actor(&self) -> crate::services::audit::Actor {
+        crate::services::audit::Actor::user(self.id, self.role, &self.username)
+    }
+}
+
+/// The tenant facts the extractors need.
+#[derive(Clone, Debug)]
+pub struct CachedTenant {
+    /// Status and holds.
+    pub state: TenantState,
+    /// The assigned account manager.
+    pub account_manager_id: Option<UserId>,
+    /// When a frozen tenant's data is deleted (shown in `tenant_frozen` refusals).
+    pub delete_after: Option<DateTime<Utc>>,
+}
+
 /// The session facts the extractor needs.
 #[derive(Clone, Debug)]
 pub struct CachedSession {
@@ -78,7 +96,7 @@ pub struct PrincipalCache {
     ttl: Duration,
     users: TtlMap<UserId, Option<Arc<CachedUser>>>,
     sessions: TtlMap<SessionId, Option<CachedSession>>,
-    tenants: TtlMap<TenantId, Option<Arc<TenantState>>>,
+    tenants: TtlMap<TenantId, Option<Arc<CachedTenant>>>,
 }
 
 impl PrincipalCache {
@@ -141,7 +159,7 @@ impl PrincipalCache {
         &self,
         db: &DatabaseConnection,
         id: TenantId,
-    ) -> Result<Option<Arc<TenantState>>, DbErr> {
+    ) -> Result<Option<Arc<CachedTenant>>, DbErr> {
         if let Some(hit) = self.tenants.get(&id, self.ttl) {
             return Ok(hit);
         }
@@ -159,7 +177,11 @@ impl PrincipalCache {
                     .status
                     .parse()
                     .map_err(|e| DbErr::Custom(format!("tenant {id}: {e}")))?;
-                Some(Arc::new(TenantState { status, holds }))
+                Some(Arc::new(CachedTenant {
+                    state: TenantState { status, holds },
+                    account_manager_id: t.account_manager_id.map(UserId),
+                    delete_after: None,
+                }))
             }
         };
         self.tenants.put(id, value.clone());

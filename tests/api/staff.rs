@@ -9,7 +9,7 @@ use uuid::Uuid;
 use weapp_builder::domain::ids::TenantId;
 use weapp_builder::domain::role::Role;
 use weapp_builder::domain::username::Username;
-use weapp_builder::services::accounts::{NewAccount, insert_user};
+use weapp_builder::services::accounts::{NewAccount, OneTimePassword, insert_user};
 
 /// Inserts a tenant row directly (tenant provisioning arrives with the agency-side API).
 pub async fn seed_tenant(app: &TestApp, status: &str) -> Uuid {
@@ -20,6 +20,12 @@ pub async fn seed_tenant(app: &TestApp, status: &str) -> Uuid {
         business_name: Set("测试小店".into()),
         status: Set(status.into()),
         account_manager_id: Set(None),
+        contact_name: Set(Some("李娜".into())),
+        contact_phone: Set(Some("13812341234".into())),
+        contact_email: Set(Some("li@example.cn".into())),
+        plan_version_id: Set(None),
+        appid: Set(None),
+        term_end_date: Set(None),
         status_changed_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
@@ -42,7 +48,9 @@ pub async fn seed_merchant(app: &TestApp, tenant: Uuid, username: &str) -> Strin
             role: Role::MerchantAdmin,
             tenant_id: Some(TenantId(tenant)),
         },
+        OneTimePassword::generate().await.unwrap(),
         None,
+        "username",
     )
     .await
     .unwrap();

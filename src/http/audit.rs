@@ -1,0 +1,43 @@
+//! The audit log (staff): filters, cursor pagination; account managers see only their
+//! tenants' events.
+
+use super::extract::Staff;
+use crate::domain::role::Role;
+use crate::error::{AppResult, ErrorBody};
+use crate::services::audit::{self, AuditFilter, AuditPage};
+use crate::state::AppState;
+use actix_web::{get, web};
+use entity::tenants;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the audit route.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list);
+}
+
+/// Audit events, newest first.
+#[utoipa::path(tag = "audit", params(AuditFilter), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = AuditPage), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "A filter is invalid", body = ErrorBody)))]
+#[get("/audit-events")]
+async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    filter: web::Query<AuditFilter>,
+) -> AppResult<web::Json<AuditPage>> {
+    let visible = if staff.0.user.role == Role::AccountManager {
+        let ids: Vec<uuid::Uuid> = tenants::Entity::find()
+            .select_only()
+            .column(tenants::Column::Id)
+            .filter(tenants::Column::AccountManagerId.eq(staff.0.user.id.0))
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        Some(ids)
+    } else {
+        None
+    };
+    Ok(web::Json(
+        audit::query(&state.db, filter.into_inner(), visible).await?,
+    ))
+}

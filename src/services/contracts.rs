@@ -1,0 +1,1180 @@
+//! Contracts and money: creating a term (first contract or renewal), recording payments
+//! (idempotent, activating the tenant or the renewal), early termination, the overdue
+//! hold rule, and the computed balance, next due milestone and late fee.
+
+use crate::db;
+use crate::domain::contract::{
+    ActivationRule, ContractTerms, Milestone, NextDue, Payment, PaymentMethod, list_price,
+};
+use crate::domain::ids::TenantId;
+use crate::domain::tenant::{HoldCause, HoldKind, TenantStatus, TransitionCause};
+use crate::domain::time::shanghai_date;
+use crate::error::{AppError, AppResult, ErrorCode, Localized};
+use crate::services::RequestMeta;
+use crate::services::audit::{self, AuditRecord};
+use crate::services::principals::CachedUser;
+use crate::services::tenant_state::{self, ChangeContext, lock_snapshot};
+use crate::state::AppState;
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use entity::{contract_milestones, contracts, payments, plan_versions, plans, tenants};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+fn default_tolerance() -> i32 {
+    15
+}
+
+fn default_notice() -> i32 {
+    30
+}
+
+/// One instalment of a new contract.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneInput {
+    /// What it is for (`首付款`, `second payment`); defaults to its position.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Amount in fen.
+    #[schema(example = 149_000)]
+    pub amount_fen: i64,
+    /// Due date (Asia/Shanghai).
+    pub due_date: NaiveDate,
+}
+
+/// The terms of a new contract. Dates are Asia/Shanghai calendar dates, inclusive.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractInput {
+    /// First day of service. Required for the first contract; a renewal starts the day
+    /// after the current end date.
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// Last day of service; defaults to one year after the start, less a day.
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    /// For a renewal: another plan (upgrade or downgrade); defaults to the current plan.
+    #[serde(default)]
+    pub plan_id: Option<Uuid>,
+    /// `cash`, `cheque`, `bank_transfer` or `other`.
+    pub payment_method: PaymentMethod,
+    /// Discount off the list price, in fen (recorded).
+    #[serde(default)]
+    pub discount_fen: i64,
+    /// Payment schedule; must sum to the amount. None = the whole amount due on the start date.
+    #[serde(default)]
+    pub milestones: Vec<MilestoneInput>,
+    /// Late fee in basis points per day on the overdue amount (5 = 0.05 %/day).
+    #[serde(default)]
+    pub late_fee_bp_per_day: i32,
+    /// Days a milestone may stay unpaid after its due date before service is held.
+    #[serde(default = "default_tolerance")]
+    pub overdue_tolerance_days: i32,
+    /// Notice period for early termination, in days (default 30).
+    #[serde(default = "default_notice")]
+    pub notice_period_days: i32,
+    /// `full_payment` (default) or `first_milestone`.
+    #[serde(default)]
+    pub activation_rule: ActivationRule,
+}
+
+/// A validated contract, ready to insert.
+pub struct ContractDraft {
+    start: NaiveDate,
+    end: NaiveDate,
+    list_amount_fen: i64,
+    amount_fen: i64,
+    input: ContractInput,
+}
+
+impl ContractDraft {
+    /// The contract's last day.
+    pub fn end_date(&self) -> NaiveDate {
+        self.end
+    }
+}
+
+/// Checks `input` for a term starting `start` at `yearly_price_fen`; field names are
+/// prefixed with `prefix` (`contract.` in provisioning).
+pub fn draft_contract(
+    input: ContractInput,
+    start: NaiveDate,
+    yearly_price_fen: i64,
+    prefix: &str,
+) -> AppResult<ContractDraft> {
+    let field = |name: &str| format!("{prefix}{name}");
+    let end = match input.end_date {
+        Some(end) => end,
+        None => start
+            .checked_add_months(Months::new(12))
+            .and_then(|d| d.pred_opt())
+            .ok_or_else(|| {
+                AppError::invalid_field(
+                    field("start_date"),
+                    Localized::new("日期超出范围", "is out of range"),
+                )
+            })?,
+    };
+    if end < start {
+        return Err(AppError::invalid_field(
+            field("end_date"),
+            Localized::new("不能早于开始日期", "must not be before the start date"),
+        ));
+    }
+    if (end - start).num_days() > 366 * 10 {
+        return Err(AppError::invalid_field(
+            field("end_date"),
+            Localized::new("合同期最长 10 年", "a term is at most 10 years"),
+        ));
+    }
+    let list = list_price(yearly_price_fen, start, end).expect("end is not before start");
+    if input.discount_fen < 0 || input.discount_fen > list {
+        return Err(AppError::invalid_field(
+            field("discount_fen"),
+            Localized::new(
+                format!("须在 0 到标价 {list} 分之间"),
+                format!("must be between 0 and the list price of {list} fen"),
+            ),
+        ));
+    }
+    let amount = list - input.discount_fen;
+    if !(0..=10_000).contains(&input.late_fee_bp_per_day) {
+        return Err(AppError::invalid_field(
+            field("late_fee_bp_per_day"),
+            Localized::new("须在 0 到 10000 之间", "must be between 0 and 10000"),
+        ));
+    }
+    for (name, value) in [
+        ("overdue_tolerance_days", input.overdue_tolerance_days),
+        ("notice_period_days", input.notice_period_days),
+    ] {
+        if !(0..=365).contains(&value) {
+            return Err(AppError::invalid_field(
+                field(name),
+                Localized::new("须在 0 到 365 之间", "must be between 0 and 365"),
+            ));
+        }
+    }
+    if input.milestones.len() > 24 {
+        return Err(AppError::invalid_field(
+            field("milestones"),
+            Localized::new("最多 24 期", "at most 24 milestones"),
+        ));
+    }
+    for (i, m) in input.milestones.iter().enumerate() {
+        if m.amount_fen <= 0 {
+            return Err(AppError::invalid_field(
+                field(&format!("milestones[{i}].amount_fen")),
+                Localized::new("须大于 0", "must be greater than 0"),
+            ));
+        }
+        if m.label.as_deref().is_some_and(|l| l.chars().count() > 100) {
+            return Err(AppError::invalid_field(
+                field(&format!("milestones[{i}].label")),
+                Localized::new("最多 100 个字符", "at most 100 characters"),
+            ));
+        }
+        if i > 0 && m.due_date < input.milestones[i - 1].due_date {
+            return Err(AppError::invalid_field(
+                field(&format!("milestones[{i}].due_date")),
+                Localized::new(
+                    "须不早于上一期",
+                    "must not be before the previous milestone",
+                ),
+            ));
+        }
+    }
+    if !input.milestones.is_empty() {
+        let sum: i64 = input.milestones.iter().map(|m| m.amount_fen).sum();
+        if sum != amount {
+            return Err(AppError::invalid_field(
+                field("milestones"),
+                Localized::new(
+                    format!("各期金额之和 {sum} 分须等于合同金额 {amount} 分"),
+                    format!(
+                        "the milestones sum to {sum} fen but the contract amount is {amount} fen"
+                    ),
+                ),
+            )
+            .with_details(serde_json::json!({
+                "field": field("milestones"),
+                "sum_fen": sum,
+                "amount_fen": amount,
+            })));
+        }
+    }
+    Ok(ContractDraft {
+        start,
+        end,
+        list_amount_fen: list,
+        amount_fen: amount,
+        input,
+    })
+}
+
+/// Inserts a validated contract with its milestones.
+pub async fn insert_contract(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    sequence: i32,
+    plan_version: Uuid,
+    draft: &ContractDraft,
+    by: &CachedUser,
+    at: DateTime<Utc>,
+) -> AppResult<contracts::Model> {
+    let id = Uuid::now_v7();
+    let model = contracts::Model {
+        id,
+        tenant_id: tenant.0,
+        sequence,
+        plan_version_id: plan_version,
+        start_date: draft.start,
+        end_date: draft.end,
+        original_end_date: None,
+        list_amount_fen: draft.list_amount_fen,
+        discount_fen: draft.input.discount_fen,
+        amount_fen: draft.amount_fen,
+        payment_method: draft.input.payment_method.as_str().into(),
+        late_fee_bp_per_day: draft.input.late_fee_bp_per_day,
+        overdue_tolerance_days: draft.input.overdue_tolerance_days,
+        notice_period_days: draft.input.notice_period_days,
+        activation_rule: draft.input.activation_rule.as_str().into(),
+        activated_at: None,
+        terminated_at: None,
+        termination_reference: None,
+        created_at: at,
+        created_by: Some(by.id.0),
+    };
+    contracts::Entity::insert(contracts::ActiveModel::from(model.clone()))
+        .exec_without_returning(conn)
+        .await?;
+    for (i, m) in draft.input.milestones.iter().enumerate() {
+        contract_milestones::Entity::insert(contract_milestones::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            contract_id: Set(id),
+            tenant_id: Set(tenant.0),
+            seq: Set(i as i32 + 1),
+            label: Set(m
+                .label
+                .clone()
+                .unwrap_or_else(|| format!("第 {} 期", i + 1))),
+            amount_fen: Set(m.amount_fen),
+            due_date: Set(m.due_date),
+        })
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(model)
+}
+
+/// A contract's milestones and payments as the domain rules see them.
+pub struct LoadedContract {
+    /// The row.
+    pub row: contracts::Model,
+    /// Milestone rows in order.
+    pub milestones: Vec<contract_milestones::Model>,
+    /// Payment rows in order.
+    pub payments: Vec<payments::Model>,
+}
+
+impl LoadedContract {
+    /// The money terms.
+    pub fn terms(&self) -> ContractTerms {
+        let milestones = if self.milestones.is_empty() {
+            vec![Milestone {
+                amount_fen: self.row.amount_fen,
+                due_date: self.row.start_date,
+            }]
+        } else {
+            self.milestones
+                .iter()
+                .map(|m| Milestone {
+                    amount_fen: m.amount_fen,
+                    due_date: m.due_date,
+                })
+                .collect()
+        };
+        ContractTerms {
+            amount_fen: self.row.amount_fen,
+            milestones,
+            late_fee_bp_per_day: self.row.late_fee_bp_per_day as i64,
+            overdue_tolerance_days: self.row.overdue_tolerance_days as i64,
+            activation_rule: self.row.activation_rule.parse().unwrap_or_default(),
+        }
+    }
+
+    /// The payments.
+    pub fn payments(&self) -> Vec<Payment> {
+        self.payments
+            .iter()
+            .map(|p| Payment {
+                amount_fen: p.amount_fen,
+                paid_on: p.paid_on,
+            })
+            .collect()
+    }
+}
+
+/// Every contract of `tenant` with milestones and payments, by sequence.
+pub async fn load_contracts(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> AppResult<Vec<LoadedContract>> {
+    let rows = contracts::Entity::find()
+        .filter(contracts::Column::TenantId.eq(tenant.0))
+        .order_by_asc(contracts::Column::Sequence)
+        .all(conn)
+        .await?;
+    let milestones = contract_milestones::Entity::find()
+        .filter(contract_milestones::Column::TenantId.eq(tenant.0))
+        .order_by_asc(contract_milestones::Column::Seq)
+        .all(conn)
+        .await?;
+    let pays = payments::Entity::find()
+        .filter(payments::Column::TenantId.eq(tenant.0))
+        .order_by_asc(payments::Column::PaidOn)
+        .order_by_asc(payments::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| LoadedContract {
+            milestones: milestones
+                .iter()
+                .filter(|m| m.contract_id == row.id)
+                .cloned()
+                .collect(),
+            payments: pays
+                .iter()
+                .filter(|p| p.contract_id == row.id)
+                .cloned()
+                .collect(),
+            row,
+        })
+        .collect())
+}
+
+/// A milestone with what has been paid on it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MilestoneView {
+    /// 1, 2, …
+    pub seq: i32,
+    /// Label.
+    pub label: String,
+    /// Amount.
+    pub amount_fen: i64,
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// Paid so far (payments cover milestones in order).
+    pub paid_fen: i64,
+}
+
+/// A recorded payment.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PaymentView {
+    /// Payment id.
+    pub id: Uuid,
+    /// Contract.
+    pub contract_id: Uuid,
+    /// Amount.
+    pub amount_fen: i64,
+    /// Method.
+    pub method: String,
+    /// Bank or receipt reference.
+    pub reference: String,
+    /// Date paid.
+    pub paid_on: NaiveDate,
+    /// Recorded at.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<payments::Model> for PaymentView {
+    fn from(p: payments::Model) -> Self {
+        Self {
+            id: p.id,
+            contract_id: p.contract_id,
+            amount_fen: p.amount_fen,
+            method: p.method,
+            reference: p.reference,
+            paid_on: p.paid_on,
+            recorded_at: p.recorded_at,
+        }
+    }
+}
+
+/// A contract with its computed money state (nothing computed is stored).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractView {
+    /// Contract id.
+    pub id: Uuid,
+    /// 1 = the first term, 2 = the first renewal, …
+    pub sequence: i32,
+    /// `pending` (activation rule not met), `active`, or `terminated`.
+    pub status: &'static str,
+    /// Plan version signed.
+    pub plan_version_id: Uuid,
+    /// Plan name.
+    pub plan_name: String,
+    /// Version number.
+    pub plan_version: i32,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day (the effective date after an early termination).
+    pub end_date: NaiveDate,
+    /// The end date before an early termination.
+    pub original_end_date: Option<NaiveDate>,
+    /// Plan price for the term.
+    pub list_amount_fen: i64,
+    /// Discount.
+    pub discount_fen: i64,
+    /// Amount due.
+    pub amount_fen: i64,
+    /// Agreed payment method.
+    pub payment_method: String,
+    /// Late fee rate.
+    pub late_fee_bp_per_day: i32,
+    /// Tolerance before the overdue hold.
+    pub overdue_tolerance_days: i32,
+    /// Notice period for early termination.
+    pub notice_period_days: i32,
+    /// Activation rule.
+    pub activation_rule: String,
+    /// When the activation rule was met.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// When an early termination was recorded.
+    pub terminated_at: Option<DateTime<Utc>>,
+    /// Milestones.
+    pub milestones: Vec<MilestoneView>,
+    /// Payments.
+    pub payments: Vec<PaymentView>,
+    /// Paid in total.
+    pub paid_fen: i64,
+    /// Still owed.
+    pub outstanding_fen: i64,
+    /// The first milestone not fully paid.
+    pub next_due: Option<NextDue>,
+    /// Late fee accrued up to today (rounded down to the fen).
+    pub late_fee_fen: i64,
+    /// Some milestone is unpaid beyond the tolerance.
+    pub overdue: bool,
+}
+
+/// Builds the view of a loaded contract as of `today`.
+pub async fn contract_view(
+    conn: &impl ConnectionTrait,
+    c: &LoadedContract,
+    today: NaiveDate,
+) -> AppResult<ContractView> {
+    let version = plan_versions::Entity::find_by_id(c.row.plan_version_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing plan version")))?;
+    let plan = plans::Entity::find_by_id(version.plan_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing plan")))?;
+    let terms = c.terms();
+    let pays = c.payments();
+    let paid = ContractTerms::paid_total(&pays);
+    let mut before = 0;
+    let milestones = terms
+        .milestones
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let covered = (paid - before).clamp(0, m.amount_fen);
+            before += m.amount_fen;
+            MilestoneView {
+                seq: i as i32 + 1,
+                label: c
+                    .milestones
+                    .get(i)
+                    .map(|r| r.label.clone())
+                    .unwrap_or_else(|| "全款".into()),
+                amount_fen: m.amount_fen,
+                due_date: m.due_date,
+                paid_fen: covered,
+            }
+        })
+        .collect();
+    Ok(ContractView {
+        id: c.row.id,
+        sequence: c.row.sequence,
+        status: if c.row.terminated_at.is_some() {
+            "terminated"
+        } else if c.row.activated_at.is_some() {
+            "active"
+        } else {
+            "pending"
+        },
+        plan_version_id: c.row.plan_version_id,
+        plan_name: plan.name,
+        plan_version: version.version,
+        start_date: c.row.start_date,
+        end_date: c.row.end_date,
+        original_end_date: c.row.original_end_date,
+        list_amount_fen: c.row.list_amount_fen,
+        discount_fen: c.row.discount_fen,
+        amount_fen: c.row.amount_fen,
+        payment_method: c.row.payment_method.clone(),
+        late_fee_bp_per_day: c.row.late_fee_bp_per_day,
+        overdue_tolerance_days: c.row.overdue_tolerance_days,
+        notice_period_days: c.row.notice_period_days,
+        activation_rule: c.row.activation_rule.clone(),
+        activated_at: c.row.activated_at,
+        terminated_at: c.row.terminated_at,
+        milestones,
+        payments: c.payments.iter().cloned().map(PaymentView::from).collect(),
+        paid_fen: paid,
+        outstanding_fen: terms.outstanding(&pays),
+        next_due: terms.next_due(&pays),
+        late_fee_fen: terms.late_fee(&pays, today),
+        overdue: terms.is_overdue(&pays, today),
+    })
+}
+
+/// Every contract of a tenant as views.
+pub async fn list_contract_views(
+    state: &AppState,
+    tenant: TenantId,
+) -> AppResult<Vec<ContractView>> {
+    let today = shanghai_date(state.clock.now());
+    let mut out = Vec::new();
+    for c in load_contracts(&state.db, tenant).await? {
+        out.push(contract_view(&state.db, &c, today).await?);
+    }
+    Ok(out)
+}
+
+/// One contract of a tenant.
+pub async fn get_contract_view(
+    state: &AppState,
+    tenant: TenantId,
+    contract: Uuid,
+) -> AppResult<ContractView> {
+    let today = shanghai_date(state.clock.now());
+    let loaded = load_contracts(&state.db, tenant)
+        .await?
+        .into_iter()
+        .find(|c| c.row.id == contract)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    contract_view(&state.db, &loaded, today).await
+}
+
+/// Sets or lifts the `overdue` hold of `tenant` by the rule: held while any contract has a
+/// milestone unpaid beyond its tolerance as of `today`.
+pub async fn apply_overdue_rule(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    tenant: TenantId,
+    today: NaiveDate,
+    ctx: &ChangeContext,
+) -> AppResult<()> {
+    let (row, snapshot) = lock_snapshot(conn, tenant).await?;
+    if row.status == TenantStatus::Deleted.as_str() {
+        return Ok(());
+    }
+    let contracts = load_contracts(conn, tenant).await?;
+    let overdue = contracts
+        .iter()
+        .any(|c| c.terms().is_overdue(&c.payments(), today));
+    let held = snapshot
+        .holds
+        .iter()
+        .any(|h| h == HoldKind::Overdue.as_str());
+    if overdue && !held {
+        tenant_state::change_hold(
+            conn,
+            state,
+            tenant,
+            HoldKind::Overdue,
+            true,
+            HoldCause::MilestoneOverdue,
+            "a milestone is unpaid beyond the tolerance",
+            ctx,
+        )
+        .await?;
+    } else if !overdue && held {
+        tenant_state::change_hold(
+            conn,
+            state,
+            tenant,
+            HoldKind::Overdue,
+            false,
+            HoldCause::OverduePaid,
+            "every milestone is paid or within the tolerance",
+            ctx,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A payment to record.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// Amount in fen; positive and at most what is still owed on the contract.
+    #[schema(example = 149_000)]
+    pub amount_fen: i64,
+    /// `cash`, `cheque`, `bank_transfer` or `other`.
+    pub method: PaymentMethod,
+    /// Bank transaction or receipt number.
+    #[schema(example = "ICBC-20260301-0042")]
+    pub reference: String,
+    /// Date the money arrived (Asia/Shanghai); not in the future.
+    pub paid_on: NaiveDate,
+}
+
+fn fingerprint(contract: Uuid, p: &PaymentInput) -> String {
+    let mut h = Sha256::new();
+    h.update(format!(
+        "{contract}|{}|{}|{}|{}",
+        p.amount_fen,
+        p.method.as_str(),
+        p.reference,
+        p.paid_on
+    ));
+    hex::encode(h.finalize())
+}
+
+/// What recording a payment did.
+pub struct RecordedPayment {
+    /// The payment.
+    pub payment: PaymentView,
+    /// The contract after it.
+    pub contract: ContractView,
+    /// True when the idempotency key matched an earlier identical request (nothing new).
+    pub replayed: bool,
+}
+
+/// Records a payment on a contract. With an idempotency key a retried request is a no-op
+/// that returns the first answer. Meeting the activation rule activates the tenant (first
+/// contract) or the renewal; the overdue rule is re-applied. One transaction, audited.
+pub async fn record_payment(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    contract_id: Uuid,
+    input: PaymentInput,
+    idempotency_key: Option<String>,
+) -> AppResult<RecordedPayment> {
+    if let Some(key) = &idempotency_key
+        && (key.is_empty() || key.len() > 200)
+    {
+        return Err(AppError::invalid_field(
+            "Idempotency-Key",
+            Localized::new("须为 1–200 个字符", "must be 1–200 characters"),
+        ));
+    }
+    let reference = input.reference.trim().to_owned();
+    if reference.is_empty() || reference.chars().count() > 200 {
+        return Err(AppError::invalid_field(
+            "reference",
+            Localized::new("须为 1–200 个字符", "must be 1–200 characters"),
+        ));
+    }
+    if input.amount_fen <= 0 {
+        return Err(AppError::invalid_field(
+            "amount_fen",
+            Localized::new("须为正整数（分）", "must be a positive number of fen"),
+        ));
+    }
+    let now = state.clock.now();
+    let today = shanghai_date(now);
+    if input.paid_on > today {
+        return Err(AppError::invalid_field(
+            "paid_on",
+            Localized::new("不能晚于今天", "must not be in the future"),
+        ));
+    }
+    let print = fingerprint(contract_id, &input);
+    let txn = db::begin_write(&state.db).await?;
+    // Locks the tenant row (PostgreSQL): payments, renewals and sweeps of one tenant queue up.
+    let (tenant_row, _) = lock_snapshot(&txn, tenant).await?;
+    if tenant_row.status == TenantStatus::Deleted.as_str() {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    if let Some(key) = &idempotency_key
+        && let Some(existing) = payments::Entity::find()
+            .filter(payments::Column::TenantId.eq(tenant.0))
+            .filter(payments::Column::IdempotencyKey.eq(key.as_str()))
+            .one(&txn)
+            .await?
+    {
+        txn.commit().await?;
+        if existing.request_fingerprint != print {
+            return Err(AppError::new(ErrorCode::IdempotencyKeyReused)
+                .with_details(serde_json::json!({ "payment_id": existing.id })));
+        }
+        let contract = get_contract_view(state, tenant, existing.contract_id).await?;
+        return Ok(RecordedPayment {
+            payment: existing.into(),
+            contract,
+            replayed: true,
+        });
+    }
+    let contracts = load_contracts(&txn, tenant).await?;
+    let contract = contracts
+        .iter()
+        .find(|c| c.row.id == contract_id)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let outstanding = contract.terms().outstanding(&contract.payments());
+    if input.amount_fen > outstanding {
+        return Err(AppError::invalid_field(
+            "amount_fen",
+            Localized::new(
+                format!("超过合同未付金额 {outstanding} 分"),
+                format!("exceeds the {outstanding} fen still owed on the contract"),
+            ),
+        )
+        .with_details(
+            serde_json::json!({ "field": "amount_fen", "outstanding_fen": outstanding }),
+        ));
+    }
+    let payment = payments::Model {
+        id: Uuid::now_v7(),
+        contract_id,
+        tenant_id: tenant.0,
+        amount_fen: input.amount_fen,
+        method: input.method.as_str().into(),
+        reference: reference.clone(),
+        paid_on: input.paid_on,
+        idempotency_key: idempotency_key.clone(),
+        request_fingerprint: print,
+        recorded_at: now,
+        recorded_by: Some(actor.id.0),
+    };
+    payments::Entity::insert(payments::ActiveModel::from(payment.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let ctx = ChangeContext {
+        actor: actor.actor(),
+        request_id: meta.request_id.clone(),
+    };
+    audit::record(
+        &txn,
+        now,
+        AuditRecord {
+            actor: ctx.actor.clone(),
+            tenant_id: Some(tenant),
+            action: "payment.recorded",
+            subject_type: "contract",
+            subject_id: Some(contract_id.to_string()),
+            summary: serde_json::json!({
+                "payment_id": payment.id,
+                "amount_fen": payment.amount_fen,
+                "method": payment.method,
+                "reference": payment.reference,
+                "paid_on": payment.paid_on,
+                "outstanding_before_fen": outstanding,
+            }),
+            request_id: meta.request_id.clone(),
+        },
+    )
+    .await?;
+
+    let mut pays = contract.payments();
+    pays.push(Payment {
+        amount_fen: payment.amount_fen,
+        paid_on: payment.paid_on,
+    });
+    if contract.row.activated_at.is_none() && contract.terms().activation_met(&pays) {
+        activate_contract(&txn, state, tenant, &tenant_row, &contract.row, &ctx).await?;
+    }
+    apply_overdue_rule(&txn, state, tenant, today, &ctx).await?;
+    txn.commit().await?;
+    state.principals.invalidate_tenant(tenant);
+    let contract = get_contract_view(state, tenant, contract_id).await?;
+    Ok(RecordedPayment {
+        payment: payment.into(),
+        contract,
+        replayed: false,
+    })
+}
+
+/// Marks a contract activated: the first one makes a pending tenant active; a renewal moves
+/// the tenant to its plan version and end date, and reopens a frozen tenant.
+async fn activate_contract(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    tenant: TenantId,
+    tenant_row: &tenants::Model,
+    contract: &contracts::Model,
+    ctx: &ChangeContext,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    contracts::Entity::update_many()
+        .col_expr(contracts::Column::ActivatedAt, Expr::value(Some(now)))
+        .filter(contracts::Column::Id.eq(contract.id))
+        .filter(contracts::Column::ActivatedAt.is_null())
+        .exec(conn)
+        .await?;
+    audit::record(
+        conn,
+        now,
+        AuditRecord {
+            actor: ctx.actor.clone(),
+            tenant_id: Some(tenant),
+            action: "contract.activated",
+            subject_type: "contract",
+            subject_id: Some(contract.id.to_string()),
+            summary: serde_json::json!({
+                "sequence": contract.sequence,
+                "activation_rule": contract.activation_rule,
+            }),
+            request_id: ctx.request_id.clone(),
+        },
+    )
+    .await?;
+    if contract.sequence == 1 {
+        if tenant_row.status == TenantStatus::Pending.as_str() {
+            tenant_state::change_status(
+                conn,
+                state,
+                tenant,
+                TenantStatus::Active,
+                TransitionCause::ActivationRuleMet,
+                ctx,
+            )
+            .await?;
+        }
+        return Ok(());
+    }
+    tenants::Entity::update_many()
+        .col_expr(
+            tenants::Column::PlanVersionId,
+            Expr::value(contract.plan_version_id),
+        )
+        .col_expr(tenants::Column::TermEndDate, Expr::value(contract.end_date))
+        .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
+        .filter(tenants::Column::Id.eq(tenant.0))
+        .exec(conn)
+        .await?;
+    audit::record(
+        conn,
+        now,
+        AuditRecord {
+            actor: ctx.actor.clone(),
+            tenant_id: Some(tenant),
+            action: "tenant.renewed",
+            subject_type: "tenant",
+            subject_id: Some(tenant.to_string()),
+            summary: serde_json::json!({
+                "contract_id": contract.id,
+                "before": { "plan_version_id": tenant_row.plan_version_id, "term_end_date": tenant_row.term_end_date },
+                "after": { "plan_version_id": contract.plan_version_id, "term_end_date": contract.end_date },
+            }),
+            request_id: ctx.request_id.clone(),
+        },
+    )
+    .await?;
+    if tenant_row.status == TenantStatus::Frozen.as_str() {
+        tenant_state::change_status(
+            conn,
+            state,
+            tenant,
+            TenantStatus::Active,
+            TransitionCause::RenewedBeforeDeletion,
+            ctx,
+        )
+        .await?;
+    } else if tenant_row.status == TenantStatus::Pending.as_str() {
+        tenant_state::change_status(
+            conn,
+            state,
+            tenant,
+            TenantStatus::Active,
+            TransitionCause::ActivationRuleMet,
+            ctx,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Creates the follow-on contract: it starts the day after the current end date, at the
+/// current version and price of the tenant's plan (or another plan). Only one renewal may
+/// wait for payment at a time. Audited.
+pub async fn create_renewal(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    input: ContractInput,
+) -> AppResult<ContractView> {
+    let txn = db::begin_write(&state.db).await?;
+    let (row, _) = lock_snapshot(&txn, tenant).await?;
+    if row.status == TenantStatus::Deleted.as_str() {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    let contracts = load_contracts(&txn, tenant).await?;
+    if let Some(waiting) = contracts
+        .iter()
+        .find(|c| c.row.sequence > 1 && c.row.activated_at.is_none())
+    {
+        return Err(AppError::new(ErrorCode::InvalidTransition)
+            .with_message(Localized::new(
+                "已有一份待付款的续约合同。",
+                "A renewal contract is already waiting for payment.",
+            ))
+            .with_details(serde_json::json!({ "contract_id": waiting.row.id })));
+    }
+    let term_end = row
+        .term_end_date
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("tenant without an end date")))?;
+    let start = term_end
+        .succ_opt()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("date overflow")))?;
+    if input.start_date.is_some_and(|s| s != start) {
+        return Err(AppError::invalid_field(
+            "start_date",
+            Localized::new(
+                format!("续约从当前到期日次日 {start} 开始"),
+                format!("a renewal starts the day after the current end date, {start}"),
+            ),
+        ));
+    }
+    let plan_id = match input.plan_id {
+        Some(p) => p,
+        None => {
+            let current = row
+                .plan_version_id
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("tenant without a plan")))?;
+            plan_versions::Entity::find_by_id(current)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing plan version")))?
+                .plan_id
+        }
+    };
+    let plan = plans::Entity::find_by_id(plan_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid_field("plan_id", Localized::new("套餐不存在", "no such plan"))
+        })?;
+    if plan.retired_at.is_some() {
+        return Err(AppError::invalid_field(
+            "plan_id",
+            Localized::new("该套餐已停售", "the plan is retired (no new sales)"),
+        ));
+    }
+    let version = crate::services::plans::current_version(&txn, plan_id).await?;
+    let draft = draft_contract(input, start, version.yearly_price_fen, "")?;
+    let sequence = contracts.iter().map(|c| c.row.sequence).max().unwrap_or(0) + 1;
+    let now = state.clock.now();
+    let created = insert_contract(&txn, tenant, sequence, version.id, &draft, actor, now).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditRecord {
+            actor: actor.actor(),
+            tenant_id: Some(tenant),
+            action: "contract.created",
+            subject_type: "contract",
+            subject_id: Some(created.id.to_string()),
+            summary: serde_json::json!({
+                "kind": "renewal",
+                "sequence": sequence,
+                "plan": plan.name,
+                "plan_version": version.version,
+                "start_date": created.start_date,
+                "end_date": created.end_date,
+                "amount_fen": created.amount_fen,
+                "discount_fen": created.discount_fen,
+            }),
+            request_id: meta.request_id.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    get_contract_view(state, tenant, created.id).await
+}
+
+/// An early termination request.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TerminationInput {
+    /// Last day of service: no earlier than today + the contract's notice period.
+    pub effective_date: NaiveDate,
+    /// The merchant's written request (letter number, e-mail subject, …).
+    #[schema(example = "商户书面申请 2026-11-23")]
+    pub reference: String,
+}
+
+/// Records an early termination on the merchant's written request: the effective date
+/// becomes the end date (no refund) and the tenant follows the freeze → grace → delete path
+/// from there. Idempotent for the same date; audited.
+pub async fn record_termination(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    input: TerminationInput,
+) -> AppResult<ContractView> {
+    let reference = input.reference.trim().to_owned();
+    if reference.is_empty() || reference.chars().count() > 500 {
+        return Err(AppError::invalid_field(
+            "reference",
+            Localized::new("须为 1–500 个字符", "must be 1–500 characters"),
+        ));
+    }
+    let now = state.clock.now();
+    let today = shanghai_date(now);
+    let txn = db::begin_write(&state.db).await?;
+    let (row, _) = lock_snapshot(&txn, tenant).await?;
+    match row.status.parse::<TenantStatus>() {
+        Ok(TenantStatus::Deleted) => return Err(AppError::new(ErrorCode::NotFound)),
+        Ok(TenantStatus::Frozen) => {
+            return Err(
+                AppError::new(ErrorCode::InvalidTransition).with_message(Localized::new(
+                    "服务已到期冻结，无需提前终止。",
+                    "The tenant is already frozen; there is nothing to terminate.",
+                )),
+            );
+        }
+        _ => {}
+    }
+    let contracts = load_contracts(&txn, tenant).await?;
+    let current = contracts
+        .iter()
+        .rev()
+        .find(|c| Some(c.row.end_date) == row.term_end_date)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no contract ends on the term end")))?;
+    if let Some(later) = contracts
+        .iter()
+        .find(|c| c.row.sequence > current.row.sequence)
+    {
+        return Err(AppError::new(ErrorCode::InvalidTransition)
+            .with_message(Localized::new(
+                "已有续约合同，不能提前终止当前合同。",
+                "A renewal contract exists; the current term cannot be terminated early.",
+            ))
+            .with_details(serde_json::json!({ "contract_id": later.row.id })));
+    }
+    if current.row.terminated_at.is_some() {
+        txn.commit().await?;
+        if current.row.end_date == input.effective_date {
+            return get_contract_view(state, tenant, current.row.id).await;
+        }
+        return Err(
+            AppError::new(ErrorCode::InvalidTransition).with_message(Localized::new(
+                "提前终止已登记，日期不能更改。",
+                "An early termination is already recorded; its date cannot change.",
+            )),
+        );
+    }
+    let earliest = today + chrono::Duration::days(current.row.notice_period_days as i64);
+    if input.effective_date < earliest {
+        return Err(AppError::invalid_field(
+            "effective_date",
+            Localized::new(
+                format!(
+                    "须提前 {} 天通知，最早为 {earliest}",
+                    current.row.notice_period_days
+                ),
+                format!(
+                    "the notice period is {} days: the earliest is {earliest}",
+                    current.row.notice_period_days
+                ),
+            ),
+        )
+        .with_details(serde_json::json!({ "field": "effective_date", "earliest": earliest })));
+    }
+    if input.effective_date > current.row.end_date || input.effective_date < current.row.start_date
+    {
+        return Err(AppError::invalid_field(
+            "effective_date",
+            Localized::new(
+                format!(
+                    "须在合同期 {} 至 {} 之内",
+                    current.row.start_date, current.row.end_date
+                ),
+                format!(
+                    "must fall within the term {} to {}",
+                    current.row.start_date, current.row.end_date
+                ),
+            ),
+        ));
+    }
+    contracts::Entity::update_many()
+        .col_expr(
+            contracts::Column::OriginalEndDate,
+            Expr::value(Some(current.row.end_date)),
+        )
+        .col_expr(
+            contracts::Column::EndDate,
+            Expr::value(input.effective_date),
+        )
+        .col_expr(contracts::Column::TerminatedAt, Expr::value(Some(now)))
+        .col_expr(
+            contracts::Column::TerminationReference,
+            Expr::value(Some(reference.clone())),
+        )
+        .filter(contracts::Column::Id.eq(current.row.id))
+        .exec(&txn)
+        .await?;
+    tenants::Entity::update_many()
+        .col_expr(
+            tenants::Column::TermEndDate,
+            Expr::value(input.effective_date),
+        )
+        .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
+        .filter(tenants::Column::Id.eq(tenant.0))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditRecord {
+            actor: actor.actor(),
+            tenant_id: Some(tenant),
+            action: "contract.terminated",
+            subject_type: "contract",
+            subject_id: Some(current.row.id.to_string()),
+            summary: serde_json::json!({
+                "before": { "end_date": current.row.end_date },
+                "after": { "end_date": input.effective_date },
+                "notice_period_days": current.row.notice_period_days,
+                "reference": reference,
+            }),
+            request_id: meta.request_id.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    get_contract_view(state, tenant, current.row.id).await
+}
+
+/// Outstanding balance per tenant (all contracts), for lists.
+pub async fn outstanding_by_tenant(
+    conn: &impl ConnectionTrait,
+    tenants: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, i64>> {
+    let mut out = std::collections::HashMap::new();
+    if tenants.is_empty() {
+        return Ok(out);
+    }
+    let amounts = contracts::Entity::find()
+        .filter(contracts::Column::TenantId.is_in(tenants.to_vec()))
+        .all(conn)
+        .await?;
+    for c in &amounts {
+        *out.entry(c.tenant_id).or_insert(0) += c.amount_fen;
+    }
+    let pays = payments::Entity::find()
+        .filter(payments::Column::TenantId.is_in(tenants.to_vec()))
+        .all(conn)
+        .await?;
+    for p in &pays {
+        *out.entry(p.tenant_id).or_insert(0) -= p.amount_fen;
+    }
+    Ok(out)
+}
