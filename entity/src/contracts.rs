@@ -24,6 +24,7 @@ pub struct Model {
     pub activated_at: Option<DateTimeUtc>,
     pub terminated_at: Option<DateTimeUtc>,
     pub termination_reference: Option<String>,
+    pub cancelled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub created_by: Option<Uuid>,
 }

@@ -55,6 +55,7 @@ enum Contracts {
     ActivatedAt,
     TerminatedAt,
     TerminationReference,
+    CancelledAt,
     CreatedAt,
     CreatedBy,
 }
@@ -189,6 +190,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Contracts::ActivatedAt))
                     .col(timestamp_with_time_zone_null(Contracts::TerminatedAt))
                     .col(text_null(Contracts::TerminationReference))
+                    .col(timestamp_with_time_zone_null(Contracts::CancelledAt))
                     .col(timestamp_with_time_zone(Contracts::CreatedAt))
                     .col(uuid_null(Contracts::CreatedBy))
                     .foreign_key(

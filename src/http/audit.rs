@@ -13,14 +13,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the audit route.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list);
+    cfg.service(list_audit_events);
 }
 
 /// Audit events, newest first.
 #[utoipa::path(tag = "audit", params(AuditFilter), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = AuditPage), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "A filter is invalid", body = ErrorBody)))]
 #[get("/audit-events")]
-async fn list(
+async fn list_audit_events(
     state: web::Data<AppState>,
     staff: Staff,
     filter: web::Query<AuditFilter>,

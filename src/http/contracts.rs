@@ -15,11 +15,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the contract routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(detail)
-        .service(renew)
-        .service(pay)
-        .service(terminate);
+    cfg.service(list_contracts)
+        .service(get_contract)
+        .service(create_renewal)
+        .service(record_payment)
+        .service(record_termination);
 }
 
 const READERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin];
@@ -35,7 +35,7 @@ pub struct ContractList {
 #[utoipa::path(tag = "contracts", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = ContractList), (status = 403, description = "Editors cannot see contracts", body = ErrorBody), (status = 404, description = "Not found or not yours", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}/contracts")]
-async fn list(
+async fn list_contracts(
     state: web::Data<AppState>,
     access: TenantAccess,
 ) -> AppResult<web::Json<ContractList>> {
@@ -49,7 +49,7 @@ async fn list(
 #[utoipa::path(tag = "contracts", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("contract_id" = uuid::Uuid, Path, description = "Contract id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = ContractView), (status = 404, description = "Not found", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}/contracts/{contract_id}")]
-async fn detail(
+async fn get_contract(
     state: web::Data<AppState>,
     access: TenantAccess,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
@@ -65,7 +65,7 @@ async fn detail(
 #[utoipa::path(tag = "contracts", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = ContractInput, security(("bearer" = [])),
     responses((status = 201, description = "Created", body = ContractView), (status = 403, description = "Not staff", body = ErrorBody), (status = 409, description = "`invalid_transition`: a renewal already waits for payment", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/contracts")]
-async fn renew(
+async fn create_renewal(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,
@@ -100,7 +100,7 @@ pub struct PaymentResult {
         (status = 409, description = "`idempotency_key_reused`", body = ErrorBody),
         (status = 422, description = "Overpayment, non-positive amount, unknown method, future date", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/contracts/{contract_id}/payments")]
-async fn pay(
+async fn record_payment(
     state: web::Data<AppState>,
     req: HttpRequest,
     access: TenantAccess,
@@ -148,7 +148,7 @@ async fn pay(
 #[utoipa::path(tag = "contracts", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = TerminationInput, security(("bearer" = [])),
     responses((status = 200, description = "Recorded", body = ContractView), (status = 403, description = "Not staff", body = ErrorBody), (status = 409, description = "`invalid_transition`", body = ErrorBody), (status = 422, description = "Before the notice period allows", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/termination")]
-async fn terminate(
+async fn record_termination(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,

@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the editor routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(disable);
+    cfg.service(list_editors).service(create_editor).service(disable_editor);
 }
 
 const MANAGERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin];
@@ -43,7 +43,7 @@ pub struct UserList {
 #[utoipa::path(tag = "editors", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = UserList), (status = 403, description = "Editors cannot manage users", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}/editors")]
-async fn list(state: web::Data<AppState>, access: TenantAccess) -> AppResult<web::Json<UserList>> {
+async fn list_editors(state: web::Data<AppState>, access: TenantAccess) -> AppResult<web::Json<UserList>> {
     access.require(MANAGERS)?;
     Ok(web::Json(UserList {
         items: accounts::list_tenant_users(&state, access.tenant).await?,
@@ -56,7 +56,7 @@ async fn list(state: web::Data<AppState>, access: TenantAccess) -> AppResult<web
         (status = 403, description = "`forbidden`, `tenant_pending`, `tenant_on_hold`, `tenant_frozen`", body = ErrorBody),
         (status = 409, description = "`already_exists`", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/editors")]
-async fn create(
+async fn create_editor(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,
@@ -83,7 +83,7 @@ async fn create(
 #[utoipa::path(tag = "editors", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("user_id" = uuid::Uuid, Path, description = "Editor id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = AccountView), (status = 403, description = "Not allowed in this role or state", body = ErrorBody), (status = 404, description = "No such editor", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/editors/{user_id}/disable")]
-async fn disable(
+async fn disable_editor(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,

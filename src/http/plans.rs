@@ -11,13 +11,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the plan routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(detail)
-        .service(add_version)
-        .service(retire)
-        .service(unretire)
-        .service(remove);
+    cfg.service(list_plans)
+        .service(create_plan)
+        .service(get_plan)
+        .service(add_plan_version)
+        .service(retire_plan)
+        .service(unretire_plan)
+        .service(delete_plan);
 }
 
 /// A new plan.
@@ -51,7 +51,7 @@ pub struct PlanListQuery {
 #[utoipa::path(tag = "plans", params(PlanListQuery), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = PlanList), (status = 403, description = "Not staff", body = ErrorBody)))]
 #[get("/plans")]
-async fn list(
+async fn list_plans(
     state: web::Data<AppState>,
     _staff: Staff,
     q: web::Query<PlanListQuery>,
@@ -65,7 +65,7 @@ async fn list(
 #[utoipa::path(tag = "plans", request_body = CreatePlanRequest, security(("bearer" = [])),
     responses((status = 201, description = "Created", body = PlanView), (status = 403, description = "Not an agency admin", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 #[post("/plans")]
-async fn create(
+async fn create_plan(
     state: web::Data<AppState>,
     admin: AgencyAdmin,
     meta: RequestMeta,
@@ -80,7 +80,7 @@ async fn create(
 #[utoipa::path(tag = "plans", params(("plan_id" = uuid::Uuid, Path, description = "Plan id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = PlanView), (status = 404, description = "Not found", body = ErrorBody)))]
 #[get("/plans/{plan_id}")]
-async fn detail(
+async fn get_plan(
     state: web::Data<AppState>,
     _staff: Staff,
     id: web::Path<uuid::Uuid>,
@@ -93,7 +93,7 @@ async fn detail(
 #[utoipa::path(tag = "plans", params(("plan_id" = uuid::Uuid, Path, description = "Plan id")), request_body = PlanTerms, security(("bearer" = [])),
     responses((status = 201, description = "Created", body = PlanView), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 #[post("/plans/{plan_id}/versions")]
-async fn add_version(
+async fn add_plan_version(
     state: web::Data<AppState>,
     admin: AgencyAdmin,
     meta: RequestMeta,
@@ -108,7 +108,7 @@ async fn add_version(
 #[utoipa::path(tag = "plans", params(("plan_id" = uuid::Uuid, Path, description = "Plan id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = PlanView), (status = 404, description = "Not found", body = ErrorBody)))]
 #[post("/plans/{plan_id}/retire")]
-async fn retire(
+async fn retire_plan(
     state: web::Data<AppState>,
     admin: AgencyAdmin,
     meta: RequestMeta,
@@ -123,7 +123,7 @@ async fn retire(
 #[utoipa::path(tag = "plans", params(("plan_id" = uuid::Uuid, Path, description = "Plan id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = PlanView), (status = 404, description = "Not found", body = ErrorBody)))]
 #[post("/plans/{plan_id}/unretire")]
-async fn unretire(
+async fn unretire_plan(
     state: web::Data<AppState>,
     admin: AgencyAdmin,
     meta: RequestMeta,
@@ -138,7 +138,7 @@ async fn unretire(
 #[utoipa::path(tag = "plans", params(("plan_id" = uuid::Uuid, Path, description = "Plan id")), security(("bearer" = [])),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "`in_use`", body = ErrorBody)))]
 #[delete("/plans/{plan_id}")]
-async fn remove(
+async fn delete_plan(
     state: web::Data<AppState>,
     admin: AgencyAdmin,
     meta: RequestMeta,

@@ -17,15 +17,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the tenant routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(provision)
-        .service(list)
-        .service(detail)
-        .service(change_contact)
-        .service(change_account_manager)
-        .service(contact_history)
-        .service(set_takedown)
-        .service(lift_takedown)
-        .service(merchant_admin_password);
+    cfg.service(provision_tenant)
+        .service(list_tenants)
+        .service(get_tenant)
+        .service(change_tenant_contact)
+        .service(change_tenant_account_manager)
+        .service(get_contact_history)
+        .service(set_takedown_hold)
+        .service(lift_takedown_hold)
+        .service(reset_merchant_admin_password);
 }
 
 /// Provisions a tenant with its first contract and merchant admin (one transaction). The
@@ -37,7 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         (status = 409, description = "`already_exists`: the appid or username is taken", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody)))]
 #[post("/tenants")]
-async fn provision(
+async fn provision_tenant(
     state: web::Data<AppState>,
     staff: Staff,
     meta: RequestMeta,
@@ -52,7 +52,7 @@ async fn provision(
 #[utoipa::path(tag = "tenants", params(TenantFilter), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = TenantPage), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "A filter is invalid", body = ErrorBody)))]
 #[get("/tenants")]
-async fn list(
+async fn list_tenants(
     state: web::Data<AppState>,
     staff: Staff,
     filter: web::Query<TenantFilter>,
@@ -66,7 +66,7 @@ async fn list(
 #[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = TenantView), (status = 404, description = "Not found or not yours", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}")]
-async fn detail(
+async fn get_tenant(
     state: web::Data<AppState>,
     access: TenantAccess,
 ) -> AppResult<web::Json<TenantView>> {
@@ -77,7 +77,7 @@ async fn detail(
 #[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = ContactPatch, security(("bearer" = [])),
     responses((status = 200, description = "OK", body = TenantView), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 #[patch("/tenants/{tenant_id}/contact")]
-async fn change_contact(
+async fn change_tenant_contact(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,
@@ -101,7 +101,7 @@ pub struct AccountManagerRequest {
 #[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = AccountManagerRequest, security(("bearer" = [])),
     responses((status = 200, description = "OK", body = TenantView), (status = 403, description = "Not an agency admin", body = ErrorBody), (status = 422, description = "Not an enabled account manager", body = ErrorBody)))]
 #[put("/tenants/{tenant_id}/account-manager")]
-async fn change_account_manager(
+async fn change_tenant_account_manager(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,
@@ -131,7 +131,7 @@ pub struct ContactHistory {
 #[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = ContactHistory), (status = 403, description = "Not staff", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}/contact-history")]
-async fn contact_history(
+async fn get_contact_history(
     state: web::Data<AppState>,
     access: TenantAccess,
 ) -> AppResult<web::Json<ContactHistory>> {
@@ -154,7 +154,7 @@ pub struct ReasonRequest {
 #[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = ReasonRequest, security(("bearer" = [])),
     responses((status = 200, description = "OK", body = TenantView), (status = 403, description = "Not an agency admin", body = ErrorBody), (status = 409, description = "`invalid_transition`", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/holds/takedown")]
-async fn set_takedown(
+async fn set_takedown_hold(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,
@@ -178,7 +178,7 @@ async fn set_takedown(
 #[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = ReasonRequest, security(("bearer" = [])),
     responses((status = 200, description = "OK", body = TenantView), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/holds/takedown/lift")]
-async fn lift_takedown(
+async fn lift_takedown_hold(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,
@@ -202,7 +202,7 @@ async fn lift_takedown(
 #[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = CreatedAccount), (status = 403, description = "Not staff", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/merchant-admin/one-time-password")]
-async fn merchant_admin_password(
+async fn reset_merchant_admin_password(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,

@@ -28,7 +28,7 @@ pub async fn candidates(state: &AppState, today: NaiveDate) -> anyhow::Result<Ve
     let backend = state.db.get_database_backend();
     let sql = "SELECT DISTINCT c.tenant_id AS tenant_id FROM contracts c \
                JOIN tenants t ON t.id = c.tenant_id \
-               WHERE t.status <> 'deleted' \
+               WHERE t.status <> 'deleted' AND c.cancelled_at IS NULL \
                  AND c.amount_fen > COALESCE((SELECT SUM(p.amount_fen) FROM payments p WHERE p.contract_id = c.id), 0) \
                  AND (c.start_date < $1 OR EXISTS (SELECT 1 FROM contract_milestones m WHERE m.contract_id = c.id AND m.due_date < $1)) \
                UNION \

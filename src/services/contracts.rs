@@ -247,6 +247,7 @@ pub async fn insert_contract(
         activated_at: None,
         terminated_at: None,
         termination_reference: None,
+        cancelled_at: None,
         created_at: at,
         created_by: Some(by.id.0),
     };
@@ -283,6 +284,12 @@ pub struct LoadedContract {
 }
 
 impl LoadedContract {
+    /// Whether an early termination cancelled this (later) contract: it owes nothing more
+    /// and never counts as overdue; payments already made are not refunded.
+    pub fn is_cancelled(&self) -> bool {
+        self.row.cancelled_at.is_some()
+    }
+
     /// The money terms.
     pub fn terms(&self) -> ContractTerms {
         let milestones = if self.milestones.is_empty() {
@@ -414,7 +421,8 @@ pub struct ContractView {
     pub id: Uuid,
     /// 1 = the first term, 2 = the first renewal, …
     pub sequence: i32,
-    /// `pending` (activation rule not met), `active`, or `terminated`.
+    /// `pending` (activation rule not met), `active`, `terminated` (ended early) or
+    /// `cancelled` (a later term voided by an early termination).
     pub status: &'static str,
     /// Plan version signed.
     pub plan_version_id: Uuid,
@@ -448,6 +456,8 @@ pub struct ContractView {
     pub activated_at: Option<DateTime<Utc>>,
     /// When an early termination was recorded.
     pub terminated_at: Option<DateTime<Utc>>,
+    /// When an early termination of an earlier term cancelled this one.
+    pub cancelled_at: Option<DateTime<Utc>>,
     /// Milestones.
     pub milestones: Vec<MilestoneView>,
     /// Payments.
@@ -505,7 +515,9 @@ pub async fn contract_view(
     Ok(ContractView {
         id: c.row.id,
         sequence: c.row.sequence,
-        status: if c.row.terminated_at.is_some() {
+        status: if c.is_cancelled() {
+            "cancelled"
+        } else if c.row.terminated_at.is_some() {
             "terminated"
         } else if c.row.activated_at.is_some() {
             "active"
@@ -528,13 +540,26 @@ pub async fn contract_view(
         activation_rule: c.row.activation_rule.clone(),
         activated_at: c.row.activated_at,
         terminated_at: c.row.terminated_at,
+        cancelled_at: c.row.cancelled_at,
         milestones,
         payments: c.payments.iter().cloned().map(PaymentView::from).collect(),
         paid_fen: paid,
-        outstanding_fen: terms.outstanding(&pays),
-        next_due: terms.next_due(&pays),
-        late_fee_fen: terms.late_fee(&pays, today),
-        overdue: terms.is_overdue(&pays, today),
+        outstanding_fen: if c.is_cancelled() {
+            0
+        } else {
+            terms.outstanding(&pays)
+        },
+        next_due: if c.is_cancelled() {
+            None
+        } else {
+            terms.next_due(&pays)
+        },
+        late_fee_fen: if c.is_cancelled() {
+            0
+        } else {
+            terms.late_fee(&pays, today)
+        },
+        overdue: !c.is_cancelled() && terms.is_overdue(&pays, today),
     })
 }
 
@@ -582,6 +607,7 @@ pub async fn apply_overdue_rule(
     let contracts = load_contracts(conn, tenant).await?;
     let overdue = contracts
         .iter()
+        .filter(|c| !c.is_cancelled())
         .any(|c| c.terms().is_overdue(&c.payments(), today));
     let held = snapshot
         .holds
@@ -725,6 +751,14 @@ pub async fn record_payment(
         .iter()
         .find(|c| c.row.id == contract_id)
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    if contract.is_cancelled() {
+        return Err(
+            AppError::new(ErrorCode::InvalidTransition).with_message(Localized::new(
+                "该合同已因提前终止而取消，不能再付款。",
+                "This contract was cancelled by an early termination; it takes no payments.",
+            )),
+        );
+    }
     let outstanding = contract.terms().outstanding(&contract.payments());
     if input.amount_fen > outstanding {
         return Err(AppError::invalid_field(
@@ -1043,26 +1077,34 @@ pub async fn record_termination(
         _ => {}
     }
     let contracts = load_contracts(&txn, tenant).await?;
-    let current = contracts
+    let live: Vec<&LoadedContract> = contracts.iter().filter(|c| !c.is_cancelled()).collect();
+    let effective = input.effective_date;
+    let Some(target) = live
         .iter()
-        .rev()
-        .find(|c| Some(c.row.end_date) == row.term_end_date)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no contract ends on the term end")))?;
-    if let Some(later) = contracts
-        .iter()
-        .find(|c| c.row.sequence > current.row.sequence)
-    {
-        return Err(AppError::new(ErrorCode::InvalidTransition)
-            .with_message(Localized::new(
-                "已有续约合同，不能提前终止当前合同。",
-                "A renewal contract exists; the current term cannot be terminated early.",
-            ))
-            .with_details(serde_json::json!({ "contract_id": later.row.id })));
-    }
-    if current.row.terminated_at.is_some() {
+        .find(|c| c.row.start_date <= effective && effective <= c.row.end_date)
+        .copied()
+    else {
+        let first = live.first().map(|c| c.row.start_date);
+        return Err(AppError::invalid_field(
+            "effective_date",
+            Localized::new(
+                format!(
+                    "须在服务期 {} 至 {} 之内",
+                    first.map(|d| d.to_string()).unwrap_or_default(),
+                    row.term_end_date.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                format!(
+                    "must fall within the service period {} to {}",
+                    first.map(|d| d.to_string()).unwrap_or_default(),
+                    row.term_end_date.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            ),
+        ));
+    };
+    if let Some(terminated) = live.iter().find(|c| c.row.terminated_at.is_some()) {
         txn.commit().await?;
-        if current.row.end_date == input.effective_date {
-            return get_contract_view(state, tenant, current.row.id).await;
+        if terminated.row.end_date == effective {
+            return get_contract_view(state, tenant, terminated.row.id).await;
         }
         return Err(
             AppError::new(ErrorCode::InvalidTransition).with_message(Localized::new(
@@ -1071,60 +1113,59 @@ pub async fn record_termination(
             )),
         );
     }
-    let earliest = today + chrono::Duration::days(current.row.notice_period_days as i64);
-    if input.effective_date < earliest {
+    // The notice period of the contract in force today (or of the target one).
+    let in_force = live
+        .iter()
+        .find(|c| c.row.start_date <= today && today <= c.row.end_date)
+        .copied()
+        .unwrap_or(target);
+    let notice = in_force.row.notice_period_days;
+    let earliest = today + chrono::Duration::days(notice as i64);
+    if effective < earliest {
         return Err(AppError::invalid_field(
             "effective_date",
             Localized::new(
-                format!(
-                    "须提前 {} 天通知，最早为 {earliest}",
-                    current.row.notice_period_days
-                ),
-                format!(
-                    "the notice period is {} days: the earliest is {earliest}",
-                    current.row.notice_period_days
-                ),
+                format!("须提前 {notice} 天通知，最早为 {earliest}"),
+                format!("the notice period is {notice} days: the earliest is {earliest}"),
             ),
         )
         .with_details(serde_json::json!({ "field": "effective_date", "earliest": earliest })));
     }
-    if input.effective_date > current.row.end_date || input.effective_date < current.row.start_date
-    {
-        return Err(AppError::invalid_field(
-            "effective_date",
-            Localized::new(
-                format!(
-                    "须在合同期 {} 至 {} 之内",
-                    current.row.start_date, current.row.end_date
-                ),
-                format!(
-                    "must fall within the term {} to {}",
-                    current.row.start_date, current.row.end_date
-                ),
-            ),
-        ));
-    }
+    let cancelled: Vec<&LoadedContract> = live
+        .iter()
+        .filter(|c| c.row.sequence > target.row.sequence)
+        .copied()
+        .collect();
     contracts::Entity::update_many()
         .col_expr(
             contracts::Column::OriginalEndDate,
-            Expr::value(Some(current.row.end_date)),
+            Expr::value(Some(target.row.end_date)),
         )
-        .col_expr(
-            contracts::Column::EndDate,
-            Expr::value(input.effective_date),
-        )
+        .col_expr(contracts::Column::EndDate, Expr::value(effective))
         .col_expr(contracts::Column::TerminatedAt, Expr::value(Some(now)))
         .col_expr(
             contracts::Column::TerminationReference,
             Expr::value(Some(reference.clone())),
         )
-        .filter(contracts::Column::Id.eq(current.row.id))
+        .filter(contracts::Column::Id.eq(target.row.id))
         .exec(&txn)
         .await?;
+    if !cancelled.is_empty() {
+        contracts::Entity::update_many()
+            .col_expr(contracts::Column::CancelledAt, Expr::value(Some(now)))
+            .col_expr(
+                contracts::Column::TerminationReference,
+                Expr::value(Some(reference.clone())),
+            )
+            .filter(contracts::Column::Id.is_in(cancelled.iter().map(|c| c.row.id)))
+            .exec(&txn)
+            .await?;
+    }
     tenants::Entity::update_many()
+        .col_expr(tenants::Column::TermEndDate, Expr::value(effective))
         .col_expr(
-            tenants::Column::TermEndDate,
-            Expr::value(input.effective_date),
+            tenants::Column::PlanVersionId,
+            Expr::value(target.row.plan_version_id),
         )
         .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
         .filter(tenants::Column::Id.eq(tenant.0))
@@ -1138,17 +1179,19 @@ pub async fn record_termination(
             tenant_id: Some(tenant),
             action: "contract.terminated",
             subject_type: "contract",
-            subject_id: Some(current.row.id.to_string()),
+            subject_id: Some(target.row.id.to_string()),
             summary: serde_json::json!({
-                "before": { "end_date": current.row.end_date },
-                "after": { "end_date": input.effective_date },
-                "notice_period_days": current.row.notice_period_days,
+                "before": { "end_date": target.row.end_date, "term_end_date": row.term_end_date },
+                "after": { "end_date": effective, "term_end_date": effective },
+                "notice_period_days": notice,
+                "cancelled_contracts": cancelled.iter().map(|c| c.row.id).collect::<Vec<_>>(),
                 "reference": reference,
             }),
             request_id: meta.request_id.clone(),
         },
     )
     .await?;
+    let current = target;
     txn.commit().await?;
     get_contract_view(state, tenant, current.row.id).await
 }
@@ -1166,15 +1209,17 @@ pub async fn outstanding_by_tenant(
         .filter(contracts::Column::TenantId.is_in(tenants.to_vec()))
         .all(conn)
         .await?;
-    for c in &amounts {
-        *out.entry(c.tenant_id).or_insert(0) += c.amount_fen;
-    }
     let pays = payments::Entity::find()
         .filter(payments::Column::TenantId.is_in(tenants.to_vec()))
         .all(conn)
         .await?;
-    for p in &pays {
-        *out.entry(p.tenant_id).or_insert(0) -= p.amount_fen;
+    for c in amounts.iter().filter(|c| c.cancelled_at.is_none()) {
+        let paid: i64 = pays
+            .iter()
+            .filter(|p| p.contract_id == c.id)
+            .map(|p| p.amount_fen)
+            .sum();
+        *out.entry(c.tenant_id).or_insert(0) += (c.amount_fen - paid).max(0);
     }
     Ok(out)
 }

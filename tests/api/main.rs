@@ -3,10 +3,13 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod agency;
 mod auth;
 mod errors;
 mod health;
 mod jobs;
+mod matrix;
+mod money;
 mod openapi;
 mod secrets_in_logs;
 mod staff;

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod db;
 pub mod logs;
 
 use base64::Engine;
