@@ -15,7 +15,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the editor routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_editors).service(create_editor).service(disable_editor);
+    cfg.service(list_editors)
+        .service(create_editor)
+        .service(disable_editor);
 }
 
 const MANAGERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin];
@@ -43,7 +45,10 @@ pub struct UserList {
 #[utoipa::path(tag = "editors", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = UserList), (status = 403, description = "Editors cannot manage users", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}/editors")]
-async fn list_editors(state: web::Data<AppState>, access: TenantAccess) -> AppResult<web::Json<UserList>> {
+async fn list_editors(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> AppResult<web::Json<UserList>> {
     access.require(MANAGERS)?;
     Ok(web::Json(UserList {
         items: accounts::list_tenant_users(&state, access.tenant).await?,

@@ -59,8 +59,13 @@ async fn openapi_is_valid_and_lists_exactly_the_served_routes() {
     let mut operation_ids = std::collections::HashSet::new();
     for item in doc["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
-            let id = op["operationId"].as_str().expect("every operation has an id");
-            assert!(operation_ids.insert(id.to_owned()), "operationId {id} is not unique");
+            let id = op["operationId"]
+                .as_str()
+                .expect("every operation has an id");
+            assert!(
+                operation_ids.insert(id.to_owned()),
+                "operationId {id} is not unique"
+            );
         }
     }
     let mut refs = Vec::new();
