@@ -33,6 +33,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// The once-a-minute scheduler.
     pub scheduler: SchedulerSettings,
+    /// Templates.
+    pub render: RenderSettings,
 }
 
 /// `[server]`
@@ -80,20 +82,69 @@ impl Default for DatabaseSettings {
     }
 }
 
+/// Which object store holds uploaded assets.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// A folder on local disk (`<data_dir>/objects` unless `objects_dir` is set).
+    #[default]
+    Local,
+    /// An S3-compatible service.
+    S3,
+}
+
 /// `[storage]`
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSettings {
     /// Folder for the SQLite file, local objects and generated secrets.
     pub data_dir: PathBuf,
+    /// `local` or `s3`.
+    pub backend: StorageBackend,
+    /// Folder of the local backend; defaults to `<data_dir>/objects`.
+    pub objects_dir: Option<PathBuf>,
+    /// S3 endpoint URL.
+    pub s3_endpoint: Option<String>,
+    /// S3 region.
+    pub s3_region: String,
+    /// S3 bucket.
+    pub s3_bucket: Option<String>,
+    /// S3 access key id (the secret key comes from `WEAPP__SECURITY__S3_SECRET_ACCESS_KEY`).
+    pub s3_access_key_id: Option<String>,
+    /// Path-style addressing (self-hosted S3 servers).
+    pub s3_path_style: bool,
+    /// Lifetime of the presigned URLs clients are redirected to, in seconds.
+    pub s3_presign_ttl_secs: u64,
+    /// Largest image upload in bytes.
+    pub max_image_bytes: usize,
+    /// Largest video upload in bytes.
+    pub max_video_bytes: usize,
 }
 
 impl Default for StorageSettings {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("./data"),
+            backend: StorageBackend::Local,
+            objects_dir: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_bucket: None,
+            s3_access_key_id: None,
+            s3_path_style: true,
+            s3_presign_ttl_secs: 300,
+            max_image_bytes: 10 * 1024 * 1024,
+            max_video_bytes: 50 * 1024 * 1024,
         }
     }
+}
+
+/// `[render]`
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenderSettings {
+    /// Read `page-templates/` from this folder instead of the copy built into the binary.
+    pub templates_dir: Option<PathBuf>,
 }
 
 /// Log output format.
@@ -374,6 +425,8 @@ pub struct Secrets {
     pub jwt_secret: SecretBytes,
     /// At-rest encryption keys as (key id, 32-byte key); the first encrypts, all decrypt.
     pub vault_keys: Vec<(String, SecretBytes)>,
+    /// S3 secret access key (`WEAPP__SECURITY__S3_SECRET_ACCESS_KEY`), when S3 is used.
+    pub s3_secret_access_key: Option<SecretBytes>,
 }
 
 /// Where the secrets came from, for the start-up log.
@@ -409,8 +462,14 @@ impl Secrets {
         let vault = env
             .get("WEAPP__SECURITY__VAULT_KEYS")
             .filter(|s| !s.is_empty());
+        let s3 = env
+            .get("WEAPP__SECURITY__S3_SECRET_ACCESS_KEY")
+            .filter(|s| !s.is_empty())
+            .map(|s| SecretBytes::new(s.as_bytes().to_vec()));
         if let (Some(jwt), Some(vault)) = (jwt, vault) {
-            return Ok((Self::parse(jwt, vault)?, SecretsSource::Environment));
+            let mut secrets = Self::parse(jwt, vault)?;
+            secrets.s3_secret_access_key = s3;
+            return Ok((secrets, SecretsSource::Environment));
         }
         if jwt.is_some() || vault.is_some() {
             bail!(
@@ -438,10 +497,9 @@ impl Secrets {
             generated
         };
         // The generated JWT secret is used as its base64 text: 64 ASCII bytes of entropy.
-        Ok((
-            Self::parse(stored.jwt_secret.trim(), &stored.vault_keys)?,
-            SecretsSource::GeneratedFile,
-        ))
+        let mut secrets = Self::parse(stored.jwt_secret.trim(), &stored.vault_keys)?;
+        secrets.s3_secret_access_key = s3;
+        Ok((secrets, SecretsSource::GeneratedFile))
     }
 
     fn parse(jwt: &str, vault: &str) -> anyhow::Result<Self> {
@@ -467,6 +525,7 @@ impl Secrets {
         Ok(Self {
             jwt_secret: SecretBytes::new(jwt.as_bytes().to_vec()),
             vault_keys,
+            s3_secret_access_key: None,
         })
     }
 }
@@ -599,7 +658,17 @@ mod tests {
         ))
         .unwrap();
         let defaults = toml::Table::try_from(Settings::default()).unwrap();
-        let mut keys = vec!["database.url".to_owned()];
+        let mut keys: Vec<String> = [
+            "database.url",
+            "storage.objects_dir",
+            "storage.s3_endpoint",
+            "storage.s3_bucket",
+            "storage.s3_access_key_id",
+            "render.templates_dir",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
         for (section, table) in &defaults {
             for key in table.as_table().unwrap().keys() {
                 keys.push(format!("{section}.{key}"));

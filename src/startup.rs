@@ -63,6 +63,10 @@ pub async fn build_state(
     if migrate {
         db::migrate(&connection).await?;
     }
+    let catalog = Arc::new(crate::render::catalog::Catalog::load(
+        settings.render.templates_dir.as_deref(),
+    )?);
+    let store = object_store(settings, secrets).await?;
     let jobs = JobQueue::new(
         clock.clone(),
         settings.jobs.max_attempts,
@@ -82,6 +86,50 @@ pub async fn build_state(
         jobs,
         instance_id: uuid::Uuid::now_v7().simple().to_string()[20..].into(),
         faults: Default::default(),
+        catalog,
+        store,
+    })
+}
+
+/// The configured object store.
+pub async fn object_store(
+    settings: &Settings,
+    secrets: &Secrets,
+) -> anyhow::Result<Arc<dyn crate::storage::ObjectStore>> {
+    use crate::config::StorageBackend;
+    Ok(match settings.storage.backend {
+        StorageBackend::Local => {
+            let dir = settings
+                .storage
+                .objects_dir
+                .clone()
+                .unwrap_or_else(|| settings.storage.data_dir.join("objects"));
+            Arc::new(crate::storage::local::LocalFolderStore::new(dir)?)
+        }
+        StorageBackend::S3 => {
+            let need = |v: &Option<String>, name: &str| {
+                v.clone()
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| anyhow::anyhow!("storage.backend = s3 needs {name}"))
+            };
+            let secret = secrets.s3_secret_access_key.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("storage.backend = s3 needs WEAPP__SECURITY__S3_SECRET_ACCESS_KEY")
+            })?;
+            let config = crate::storage::s3::S3Config {
+                endpoint: need(&settings.storage.s3_endpoint, "WEAPP__STORAGE__S3_ENDPOINT")?,
+                region: settings.storage.s3_region.clone(),
+                bucket: need(&settings.storage.s3_bucket, "WEAPP__STORAGE__S3_BUCKET")?,
+                access_key_id: need(
+                    &settings.storage.s3_access_key_id,
+                    "WEAPP__STORAGE__S3_ACCESS_KEY_ID",
+                )?,
+                secret_access_key: String::from_utf8_lossy(secret.expose()).into_owned(),
+                path_style: settings.storage.s3_path_style,
+            };
+            let store = crate::storage::s3::S3Store::new(&config);
+            store.ensure_bucket().await?;
+            Arc::new(store)
+        }
     })
 }
 

@@ -5,8 +5,10 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::jobs::JobQueue;
 use crate::metrics::Metrics;
+use crate::render::catalog::Catalog;
 use crate::services::faults::FaultPoints;
 use crate::services::principals::PrincipalCache;
+use crate::storage::ObjectStore;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -31,4 +33,8 @@ pub struct AppState {
     pub instance_id: Arc<str>,
     /// Test-only fault points.
     pub faults: Arc<FaultPoints>,
+    /// Component catalogue, starter pages, system assets.
+    pub catalog: Arc<Catalog>,
+    /// Object storage of assets.
+    pub store: Arc<dyn ObjectStore>,
 }

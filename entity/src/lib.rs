@@ -1,12 +1,16 @@
 //! sea-orm entities: the shape of each table, nothing else. Business rules live in the
 //! root crate's `domain` and `services`.
 
+pub mod assets;
 pub mod audit_events;
 pub mod contact_changes;
 pub mod contract_milestones;
 pub mod contracts;
 pub mod jobs;
 pub mod login_throttles;
+pub mod page_asset_refs;
+pub mod page_versions;
+pub mod pages;
 pub mod payments;
 pub mod plan_versions;
 pub mod plans;
@@ -14,5 +18,6 @@ pub mod refresh_tokens;
 pub mod sessions;
 pub mod sweep_marks;
 pub mod tenant_holds;
+pub mod tenant_settings;
 pub mod tenants;
 pub mod users;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_foundation;
 mod m20261123_000002_agency;
+mod m20261123_000003_pages;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_agency::Migration),
+            Box::new(m20261123_000003_pages::Migration),
         ]
     }
 }

@@ -31,16 +31,17 @@ pub struct LoggedTenant(pub TenantId);
 
 /// A JSON body parsed into `T`. Wrong content type → 415, over the limit → 413, broken
 /// JSON → 400 `invalid_json`, a well-formed body with a wrong field → 422 naming the field.
-pub struct JsonBody<T>(pub T);
+/// `LIMIT` (bytes) overrides `http.body_limit_bytes` for one route when non-zero.
+pub struct JsonBody<T, const LIMIT: usize = 0>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody<T, LIMIT> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map(|l| l.0)
+        let limit = (LIMIT > 0)
+            .then_some(LIMIT)
+            .or_else(|| req.app_data::<BodyLimit>().map(|l| l.0))
             .or_else(|| {
                 req.app_data::<web::Data<AppState>>()
                     .map(|s| s.settings.http.body_limit_bytes)
@@ -360,7 +361,14 @@ impl TenantAccess {
         if self.principal.user.role.is_staff() {
             return Ok(());
         }
-        match self.cached.state.merchant_write_refusal() {
+        refuse_merchant_write(&self.cached)
+    }
+}
+
+/// SPEC §2.3's refusals of merchant writes for the tenant's current state.
+pub fn refuse_merchant_write(cached: &CachedTenant) -> Result<(), AppError> {
+    {
+        match cached.state.merchant_write_refusal() {
             None => Ok(()),
             Some(WriteRefusal::Pending) => Err(AppError::new(ErrorCode::TenantPending)),
             Some(WriteRefusal::OnHold(holds)) => Err(AppError::new(ErrorCode::TenantOnHold)
@@ -368,8 +376,72 @@ impl TenantAccess {
                     "holds": holds.iter().map(|h| h.as_str()).collect::<Vec<_>>()
                 }))),
             Some(WriteRefusal::Frozen) => Err(AppError::new(ErrorCode::TenantFrozen)
-                .with_details(serde_json::json!({ "delete_after": self.cached.delete_after }))),
+                .with_details(serde_json::json!({ "delete_after": cached.delete_after }))),
             Some(WriteRefusal::Deleted) => Err(AppError::new(ErrorCode::NotFound)),
         }
+    }
+}
+
+/// A merchant user acting on its own tenant (from the token): merchant routes under
+/// `/api/v1/pages`, `/assets`, `/settings`, … Staff get 403 here; they reach tenants
+/// through `/api/v1/tenants/{tenant_id}/…`.
+pub struct MerchantAccess {
+    /// Who is asking.
+    pub principal: Principal,
+    /// Their tenant.
+    pub tenant: TenantId,
+    /// Its cached state.
+    pub cached: Arc<CachedTenant>,
+}
+
+impl FromRequest for MerchantAccess {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = Authenticated::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let Authenticated(principal) = fut.await?;
+            let tenant = match (principal.user.role.is_merchant(), principal.user.tenant_id) {
+                (true, Some(t)) => t,
+                _ => return Err(AppError::new(ErrorCode::Forbidden)),
+            };
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState missing")))?
+                .clone();
+            let cached = state
+                .principals
+                .tenant(&state.db, tenant)
+                .await?
+                .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+            Ok(MerchantAccess {
+                principal,
+                tenant,
+                cached,
+            })
+        })
+    }
+}
+
+impl MerchantAccess {
+    /// The caller's account.
+    pub fn user(&self) -> &CachedUser {
+        &self.principal.user
+    }
+
+    /// 403 unless the caller is the merchant admin.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.principal.user.role == Role::MerchantAdmin {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::Forbidden))
+        }
+    }
+
+    /// SPEC §2.3's refusals for this tenant's state.
+    pub fn write(&self) -> Result<(), AppError> {
+        refuse_merchant_write(&self.cached)
     }
 }

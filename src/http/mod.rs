@@ -2,6 +2,7 @@
 //! Routes are registered through utoipa-actix-web, so the OpenAPI document lists exactly
 //! the routes the app serves.
 
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod contracts;
@@ -12,7 +13,9 @@ pub mod health;
 pub mod jobs;
 pub mod middleware;
 pub mod openapi;
+pub mod pages;
 pub mod plans;
+pub mod settings;
 pub mod staff;
 pub mod tenants;
 
@@ -77,6 +80,9 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(contracts::configure)
                 .configure(editors::configure)
                 .configure(audit::configure)
+                .configure(pages::configure)
+                .configure(assets::configure)
+                .configure(settings::configure)
                 .configure(jobs::configure),
         )
 }

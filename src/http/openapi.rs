@@ -24,6 +24,9 @@ Errors are `{code, message, details}`; every code is listed in docs/error-codes.
         (name = "contracts", description = "Contracts, payments, renewal, termination"),
         (name = "editors", description = "Merchant editors"),
         (name = "audit", description = "The audit log"),
+        (name = "pages", description = "Merchant pages, versions, component catalogue, starter templates"),
+        (name = "assets", description = "Uploaded images and videos"),
+        (name = "settings", description = "Tab bar and theme"),
         (name = "operations", description = "Health, metrics, job queue"),
     )
 )]

@@ -2,12 +2,15 @@
 //! jobs. Handlers call services; services never call handlers or job handlers.
 
 pub mod accounts;
+pub mod assets;
 pub mod audit;
 pub mod contracts;
 pub mod faults;
+pub mod pages;
 pub mod plans;
 pub mod principals;
 pub mod sessions;
+pub mod settings;
 pub mod tenant_state;
 pub mod tenants;
 

@@ -37,6 +37,7 @@ fn test_secrets() -> Secrets {
     Secrets {
         jwt_secret: SecretBytes::new(TEST_JWT_SECRET.as_bytes().to_vec()),
         vault_keys: vec![("t1".into(), SecretBytes::new(vec![7u8; 32]))],
+        s3_secret_access_key: None,
     }
 }
 

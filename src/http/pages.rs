@@ -1,0 +1,421 @@
+//! Merchant pages: CRUD with conflict-checked saves (ETag = revision, `If-Match`
+//! required), publish, versions, restore, starter templates and the component catalogue.
+
+use super::extract::{JsonBody, MerchantAccess, TenantAccess};
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult, ErrorBody, ErrorCode};
+use crate::render::catalog::{ComponentInfo, StarterPage};
+use crate::services::RequestMeta;
+use crate::services::assets::plan_apps;
+use crate::services::pages::{self, PageInput, PageView, VersionView};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Largest page body: 512 KiB.
+pub const PAGE_BODY_LIMIT: usize = 512 * 1024;
+
+/// Registers the page routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_components)
+        .service(list_page_templates)
+        .service(create_page_from_template)
+        .service(list_pages)
+        .service(create_page)
+        .service(get_page)
+        .service(replace_page)
+        .service(delete_page)
+        .service(publish_page)
+        .service(unpublish_page)
+        .service(list_page_versions)
+        .service(get_page_version)
+        .service(restore_page_version)
+        .service(staff_list_pages)
+        .service(take_down_page)
+        .service(lift_page_takedown);
+}
+
+fn etag(revision: i32) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{revision}\""))
+}
+
+/// The revision named by `If-Match` (`"3"`, `W/"3"` or `*` for "whatever is current").
+fn if_match(req: &HttpRequest, required: bool) -> AppResult<Option<i32>> {
+    let Some(raw) = req.headers().get(header::IF_MATCH) else {
+        return if required {
+            Err(AppError::new(ErrorCode::PreconditionRequired))
+        } else {
+            Ok(None)
+        };
+    };
+    let text = raw.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let value = text.trim_start_matches("W/").trim_matches('"');
+    value.parse::<i32>().map(Some).map_err(|_| {
+        AppError::invalid_field(
+            "If-Match",
+            crate::error::Localized::new(
+                "须为页面的 ETag，例如 \"3\"",
+                "must be the page's ETag, e.g. \"3\"",
+            ),
+        )
+    })
+}
+
+/// Component types.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ComponentList {
+    /// Types of the plan's apps, by name.
+    pub items: Vec<ComponentInfo>,
+}
+
+/// Component types available to the tenant's plan, with display names, icons and JSON
+/// Schemas so the builder can generate its property panels.
+#[utoipa::path(tag = "pages", security(("bearer" = [])), responses((status = 200, description = "OK", body = ComponentList), (status = 403, description = "Not a merchant user", body = ErrorBody)))]
+#[get("/components")]
+async fn list_components(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+) -> AppResult<web::Json<ComponentList>> {
+    let apps = plan_apps(&state.db, access.tenant).await?;
+    Ok(web::Json(ComponentList {
+        items: state.catalog.components_for(&apps),
+    }))
+}
+
+/// Starter pages.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StarterPageList {
+    /// Home, catalogue, about us, contact.
+    pub items: Vec<StarterPage>,
+}
+
+/// Starter page templates (layout only, with system placeholder images).
+#[utoipa::path(tag = "pages", security(("bearer" = [])), responses((status = 200, description = "OK", body = StarterPageList)))]
+#[get("/page-templates")]
+async fn list_page_templates(
+    state: web::Data<AppState>,
+    _access: MerchantAccess,
+) -> web::Json<StarterPageList> {
+    web::Json(StarterPageList {
+        items: state.catalog.starter_pages().to_vec(),
+    })
+}
+
+/// Which template to copy.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FromTemplateRequest {
+    /// Template key (`home`, `catalogue`, `about`, `contact`).
+    pub template: String,
+    /// Slug of the copy (default: the template's).
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Title of the copy (default: the template's).
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// Copies a starter template into the tenant as a new draft page.
+#[utoipa::path(tag = "pages", request_body = FromTemplateRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = PageView), (status = 403, description = "Not allowed in this state", body = ErrorBody), (status = 409, description = "Slug taken", body = ErrorBody), (status = 422, description = "Unknown template, outside the plan, or over quota", body = ErrorBody)))]
+#[post("/pages/from-template")]
+async fn create_page_from_template(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    meta: RequestMeta,
+    body: JsonBody<FromTemplateRequest>,
+) -> AppResult<HttpResponse> {
+    access.write()?;
+    let b = body.0;
+    let page = pages::create_from_template(
+        &state,
+        access.user(),
+        &meta,
+        access.tenant,
+        &b.template,
+        b.slug,
+        b.title,
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(etag(page.revision))
+        .json(page))
+}
+
+/// Pages.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PageList {
+    /// By slug, without layouts.
+    pub items: Vec<PageView>,
+}
+
+/// The tenant's pages.
+#[utoipa::path(tag = "pages", security(("bearer" = [])), responses((status = 200, description = "OK", body = PageList), (status = 403, description = "Not a merchant user", body = ErrorBody)))]
+#[get("/pages")]
+async fn list_pages(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+) -> AppResult<web::Json<PageList>> {
+    Ok(web::Json(PageList {
+        items: pages::list(&state, access.tenant).await?,
+    }))
+}
+
+/// Creates a page. Refused with 422 and the JSON pointer (into `layout`) of the first
+/// fault; 413 over 512 KiB; nothing is stored on refusal.
+#[utoipa::path(tag = "pages", request_body = PageInput, security(("bearer" = [])),
+    responses((status = 201, description = "Created; ETag is the revision", body = PageView),
+        (status = 403, description = "`tenant_pending`, `tenant_on_hold`, `tenant_frozen`", body = ErrorBody),
+        (status = 409, description = "Slug taken", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "`validation_failed` with `details.pointer`, or `quota_exceeded`", body = ErrorBody)))]
+#[post("/pages")]
+async fn create_page(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    meta: RequestMeta,
+    body: JsonBody<PageInput, PAGE_BODY_LIMIT>,
+) -> AppResult<HttpResponse> {
+    access.write()?;
+    let page = pages::create(&state, access.user(), &meta, access.tenant, body.0).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(etag(page.revision))
+        .json(page))
+}
+
+/// A page with its draft; `ETag` is its revision.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = PageView), (status = 404, description = "Not found", body = ErrorBody)))]
+#[get("/pages/{page_id}")]
+async fn get_page(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<HttpResponse> {
+    let page = pages::get(&state, access.tenant, *id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(page.revision))
+        .json(page))
+}
+
+/// Replaces the draft. `If-Match` must carry the current ETag: missing → 428, stale → 412
+/// with `details.current_revision`.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id"), ("If-Match" = String, Header, description = "The page's ETag")),
+    request_body = PageInput, security(("bearer" = [])),
+    responses((status = 200, description = "Saved; new ETag", body = PageView),
+        (status = 412, description = "`revision_mismatch`", body = ErrorBody), (status = 428, description = "`precondition_required`", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody), (status = 422, description = "Invalid layout", body = ErrorBody)))]
+#[put("/pages/{page_id}")]
+async fn replace_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    access: MerchantAccess,
+    id: web::Path<uuid::Uuid>,
+    body: JsonBody<PageInput, PAGE_BODY_LIMIT>,
+) -> AppResult<HttpResponse> {
+    access.write()?;
+    let expected = match if_match(&req, true)? {
+        Some(r) => r,
+        None => pages::get(&state, access.tenant, *id).await?.revision,
+    };
+    let page = pages::replace(&state, access.user(), access.tenant, *id, expected, body.0).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(page.revision))
+        .json(page))
+}
+
+/// Deletes a page and its versions (merchant admin); 409 `in_use` while the tab bar points
+/// at it.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Editors cannot delete", body = ErrorBody), (status = 409, description = "`in_use`", body = ErrorBody)))]
+#[delete("/pages/{page_id}")]
+async fn delete_page(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    meta: RequestMeta,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<HttpResponse> {
+    access.require_admin()?;
+    access.write()?;
+    pages::delete(&state, access.user(), &meta, access.tenant, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Publishes the draft as a new immutable version (merchant admin).
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 201, description = "Published", body = VersionView), (status = 403, description = "Editors cannot publish", body = ErrorBody), (status = 409, description = "`page_taken_down`", body = ErrorBody)))]
+#[post("/pages/{page_id}/publish")]
+async fn publish_page(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    meta: RequestMeta,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<HttpResponse> {
+    access.require_admin()?;
+    access.write()?;
+    let version = pages::publish(&state, access.user(), &meta, access.tenant, *id).await?;
+    Ok(HttpResponse::Created().json(version))
+}
+
+/// Removes the page from the client API (merchant admin); its versions stay.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = PageView), (status = 409, description = "`in_use` by the tab bar", body = ErrorBody)))]
+#[post("/pages/{page_id}/unpublish")]
+async fn unpublish_page(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    meta: RequestMeta,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<PageView>> {
+    access.require_admin()?;
+    access.write()?;
+    Ok(web::Json(
+        pages::unpublish(&state, access.user(), &meta, access.tenant, *id).await?,
+    ))
+}
+
+/// Versions.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionList {
+    /// Newest first, without layouts.
+    pub items: Vec<VersionView>,
+}
+
+/// The page's published versions.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = VersionList), (status = 404, description = "Not found", body = ErrorBody)))]
+#[get("/pages/{page_id}/versions")]
+async fn list_page_versions(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<VersionList>> {
+    Ok(web::Json(VersionList {
+        items: pages::versions(&state, access.tenant, *id).await?,
+    }))
+}
+
+/// One version with its layout.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id"), ("version" = i32, Path, description = "Version number")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = VersionView), (status = 404, description = "Not found", body = ErrorBody)))]
+#[get("/pages/{page_id}/versions/{version}")]
+async fn get_page_version(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    path: web::Path<(uuid::Uuid, i32)>,
+) -> AppResult<web::Json<VersionView>> {
+    Ok(web::Json(
+        pages::version(&state, access.tenant, path.0, path.1).await?,
+    ))
+}
+
+/// Copies version n into the draft as a new revision (merchant admin). `If-Match` is
+/// checked when sent.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id"), ("version" = i32, Path, description = "Version number")), security(("bearer" = [])),
+    responses((status = 200, description = "Restored; new ETag", body = PageView), (status = 412, description = "`revision_mismatch`", body = ErrorBody)))]
+#[post("/pages/{page_id}/versions/{version}/restore")]
+async fn restore_page_version(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    access: MerchantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, i32)>,
+) -> AppResult<HttpResponse> {
+    access.require_admin()?;
+    access.write()?;
+    let expected = if_match(&req, false)?;
+    let page = pages::restore(
+        &state,
+        access.user(),
+        &meta,
+        access.tenant,
+        path.0,
+        path.1,
+        expected,
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(page.revision))
+        .json(page))
+}
+
+/// A tenant's pages, for staff (takedown decisions).
+#[utoipa::path(tag = "pages", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = PageList), (status = 403, description = "Not staff", body = ErrorBody)))]
+#[get("/tenants/{tenant_id}/pages")]
+async fn staff_list_pages(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> AppResult<web::Json<PageList>> {
+    access.require_staff()?;
+    Ok(web::Json(PageList {
+        items: pages::list(&state, access.tenant).await?,
+    }))
+}
+
+/// A reason for a page takedown change.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageTakedownRequest {
+    /// Why (audited).
+    pub reason: String,
+}
+
+/// Takes one page down (agency admins): it leaves the client API and cannot be published
+/// until lifted.
+#[utoipa::path(tag = "pages", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("page_id" = uuid::Uuid, Path, description = "Page id")),
+    request_body = PageTakedownRequest, security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = PageView), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/pages/{page_id}/takedown")]
+async fn take_down_page(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+    body: JsonBody<PageTakedownRequest>,
+) -> AppResult<web::Json<PageView>> {
+    access.require(&[Role::AgencyAdmin])?;
+    Ok(web::Json(
+        pages::set_takedown(
+            &state,
+            access.user(),
+            &meta,
+            access.tenant,
+            path.1,
+            true,
+            &body.0.reason,
+        )
+        .await?,
+    ))
+}
+
+/// Lifts a page takedown (agency admins).
+#[utoipa::path(tag = "pages", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("page_id" = uuid::Uuid, Path, description = "Page id")),
+    request_body = PageTakedownRequest, security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = PageView), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/pages/{page_id}/takedown/lift")]
+async fn lift_page_takedown(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+    body: JsonBody<PageTakedownRequest>,
+) -> AppResult<web::Json<PageView>> {
+    access.require(&[Role::AgencyAdmin])?;
+    Ok(web::Json(
+        pages::set_takedown(
+            &state,
+            access.user(),
+            &meta,
+            access.tenant,
+            path.1,
+            false,
+            &body.0.reason,
+        )
+        .await?,
+    ))
+}

@@ -1,0 +1,4 @@
+//! Everything built from `page-templates/` once at start: the component catalogue (schemas,
+//! metadata), starter pages and system placeholder assets.
+
+pub mod catalog;

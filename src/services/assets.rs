@@ -1,0 +1,425 @@
+//! Uploaded assets: stored under `tenants/<tenant_id>/assets/<asset_id>`, recognised by
+//! content, limited per kind and by the plan's storage quota; referenced by id from
+//! layouts and the tab bar, and never deleted while referenced.
+
+use crate::db;
+use crate::domain::ids::TenantId;
+use crate::domain::media::{MediaKind, sniff};
+use crate::domain::schema::{AssetKind, AssetRef, Fault};
+use crate::error::{AppError, AppResult, ErrorCode, Localized};
+use crate::services::RequestMeta;
+use crate::services::audit::{self, AuditRecord};
+use crate::services::principals::CachedUser;
+use crate::services::tenant_state::lock_snapshot;
+use crate::state::AppState;
+use crate::storage::tenant_key;
+use chrono::{DateTime, Utc};
+use entity::{assets, page_asset_refs, pages, plan_versions, tenant_settings, tenants};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// An asset as shown.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AssetView {
+    /// Asset id (what layouts reference).
+    pub id: Uuid,
+    /// `image` or `video`.
+    pub kind: String,
+    /// Detected content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// Pixel width (images).
+    pub width: Option<i32>,
+    /// Pixel height (images).
+    pub height: Option<i32>,
+    /// Name of the uploaded file (informational only).
+    pub original_name: String,
+    /// Uploaded at.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<assets::Model> for AssetView {
+    fn from(a: assets::Model) -> Self {
+        Self {
+            id: a.id,
+            kind: a.kind,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            width: a.width,
+            height: a.height,
+            original_name: a.original_name,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// The plan version in force for `tenant`.
+pub async fn tenant_plan(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> AppResult<plan_versions::Model> {
+    let row = tenants::Entity::find_by_id(tenant.0)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let version = row
+        .plan_version_id
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("tenant {tenant} has no plan")))?;
+    plan_versions::Entity::find_by_id(version)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("plan version {version} is missing")))
+}
+
+/// Apps of the tenant's plan.
+pub async fn plan_apps(conn: &impl ConnectionTrait, tenant: TenantId) -> AppResult<Vec<String>> {
+    Ok(serde_json::from_value(tenant_plan(conn, tenant).await?.apps).unwrap_or_default())
+}
+
+/// Bytes of assets the tenant stores.
+pub async fn storage_used(conn: &impl ConnectionTrait, tenant: TenantId) -> AppResult<i64> {
+    // SUM(bigint) is numeric on PostgreSQL: cast back to a 64-bit integer on both backends.
+    let sum: Option<i64> = assets::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT)"),
+            "total",
+        )
+        .filter(assets::Column::TenantId.eq(tenant.0))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(sum.unwrap_or(0))
+}
+
+/// 422 `quota_exceeded` with the numbers.
+pub fn quota_exceeded(kind: &str, used: i64, limit: i64, requested: i64) -> AppError {
+    AppError::new(ErrorCode::QuotaExceeded)
+        .with_message(Localized::new(
+            format!("超出套餐额度（{kind}）：已用 {used}，上限 {limit}，本次 {requested}"),
+            format!("Over the plan's {kind} quota: {used} used of {limit}, {requested} requested"),
+        ))
+        .with_details(serde_json::json!({ "kind": kind, "used": used, "limit": limit, "requested": requested }))
+}
+
+/// Checks that every referenced asset exists for `tenant` (or is a system placeholder)
+/// and is of the expected kind; the fault names the reference's pointer.
+pub async fn check_refs(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    refs: &[AssetRef],
+) -> Result<Result<(), Fault>, AppError> {
+    let ids: Vec<Uuid> = refs
+        .iter()
+        .filter_map(|r| Uuid::parse_str(&r.id).ok())
+        .collect();
+    let found = if ids.is_empty() {
+        Vec::new()
+    } else {
+        assets::Entity::find()
+            .filter(assets::Column::TenantId.eq(tenant.0))
+            .filter(assets::Column::Id.is_in(ids))
+            .all(conn)
+            .await?
+    };
+    for r in refs {
+        let kind = if let Some(sys) = state.catalog.system_asset(&r.id) {
+            Some(sys.kind)
+        } else {
+            Uuid::parse_str(&r.id)
+                .ok()
+                .and_then(|id| found.iter().find(|a| a.id == id))
+                .map(|a| {
+                    if a.kind == "video" {
+                        MediaKind::Video
+                    } else {
+                        MediaKind::Image
+                    }
+                })
+        };
+        let expected = match r.kind {
+            AssetKind::Image => MediaKind::Image,
+            AssetKind::Video => MediaKind::Video,
+        };
+        match kind {
+            None => {
+                return Ok(Err(Fault::new(
+                    &r.pointer,
+                    "素材不存在",
+                    "no such asset in this account",
+                )));
+            }
+            Some(k) if k != expected => {
+                return Ok(Err(Fault::new(
+                    &r.pointer,
+                    format!(
+                        "此处须为{}素材",
+                        if expected == MediaKind::Image {
+                            "图片"
+                        } else {
+                            "视频"
+                        }
+                    ),
+                    format!("must reference a {} asset", expected.as_str()),
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Replaces the recorded references of a page's draft (`version` 0) or a version.
+pub async fn record_refs(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    page: Uuid,
+    version: i32,
+    refs: &[AssetRef],
+) -> AppResult<()> {
+    page_asset_refs::Entity::delete_many()
+        .filter(page_asset_refs::Column::PageId.eq(page))
+        .filter(page_asset_refs::Column::Version.eq(version))
+        .exec(conn)
+        .await?;
+    let mut ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        page_asset_refs::Entity::insert(page_asset_refs::ActiveModel {
+            page_id: Set(page),
+            version: Set(version),
+            asset_id: Set(id.to_owned()),
+            tenant_id: Set(tenant.0),
+        })
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stores an upload: recognised by content, within the kind's size limit and the plan's
+/// storage quota. The object is written first; the row is inserted under the tenant's lock
+/// with the quota checked again, so concurrent uploads cannot overshoot it.
+pub async fn upload(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    original_name: &str,
+    bytes: Vec<u8>,
+) -> AppResult<AssetView> {
+    let media = sniff(&bytes).ok_or_else(|| AppError::new(ErrorCode::UnsupportedFileType))?;
+    let size = bytes.len() as i64;
+    let limit = match media.kind {
+        MediaKind::Image => state.settings.storage.max_image_bytes,
+        MediaKind::Video => state.settings.storage.max_video_bytes,
+    } as i64;
+    if size > limit {
+        return Err(
+            AppError::new(ErrorCode::PayloadTooLarge).with_details(serde_json::json!({
+                "kind": media.kind.as_str(),
+                "limit_bytes": limit,
+                "size_bytes": size,
+            })),
+        );
+    }
+    let quota = tenant_plan(&state.db, tenant).await?.storage_quota_bytes;
+    let used = storage_used(&state.db, tenant).await?;
+    if used + size > quota {
+        return Err(quota_exceeded("storage", used, quota, size));
+    }
+    let id = Uuid::now_v7();
+    let key = tenant_key(tenant.0, "assets", &id.to_string());
+    let sha = hex::encode(Sha256::digest(&bytes));
+    state
+        .store
+        .put(&key, bytes, media.content_type)
+        .await
+        .map_err(AppError::internal)?;
+    let name: String = original_name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(255)
+        .collect();
+    let now = state.clock.now();
+    let inserted = async {
+        let txn = db::begin_write(&state.db).await?;
+        lock_snapshot(&txn, tenant).await?;
+        let used = storage_used(&txn, tenant).await?;
+        if used + size > quota {
+            return Err(quota_exceeded("storage", used, quota, size));
+        }
+        let row = assets::Model {
+            id,
+            tenant_id: tenant.0,
+            kind: media.kind.as_str().into(),
+            content_type: media.content_type.into(),
+            size_bytes: size,
+            width: media.width.map(|w| w as i32),
+            height: media.height.map(|h| h as i32),
+            original_name: name,
+            storage_key: key.clone(),
+            sha256: sha,
+            created_at: now,
+            created_by: Some(actor.id.0),
+        };
+        assets::Entity::insert(assets::ActiveModel::from(row.clone()))
+            .exec_without_returning(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            now,
+            AuditRecord {
+                actor: actor.actor(),
+                tenant_id: Some(tenant),
+                action: "asset.uploaded",
+                subject_type: "asset",
+                subject_id: Some(id.to_string()),
+                summary: serde_json::json!({ "kind": row.kind, "content_type": row.content_type, "size_bytes": size }),
+                request_id: meta.request_id.clone(),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+    .await;
+    match inserted {
+        Ok(row) => Ok(row.into()),
+        Err(e) => {
+            // The row was not written: remove the object again (best effort; the tenant
+            // purge removes any leftover under the tenant's prefix).
+            if let Err(cleanup) = state.store.delete(&key).await {
+                tracing::warn!(error = %cleanup, "removing the object of a refused upload failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The tenant's assets, newest first, with the storage in use.
+pub async fn list(state: &AppState, tenant: TenantId) -> AppResult<(Vec<AssetView>, i64, i64)> {
+    let rows = assets::Entity::find()
+        .filter(assets::Column::TenantId.eq(tenant.0))
+        .order_by_desc(assets::Column::Id)
+        .all(&state.db)
+        .await?;
+    let used = rows.iter().map(|a| a.size_bytes).sum();
+    let quota = tenant_plan(&state.db, tenant).await?.storage_quota_bytes;
+    Ok((rows.into_iter().map(AssetView::from).collect(), used, quota))
+}
+
+/// One asset of the tenant.
+pub async fn get(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<assets::Model> {
+    assets::Entity::find_by_id(id)
+        .filter(assets::Column::TenantId.eq(tenant.0))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))
+}
+
+/// Where an asset is used: pages (draft or versions) and the tab bar.
+pub async fn usages(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> AppResult<serde_json::Value> {
+    let refs = page_asset_refs::Entity::find()
+        .filter(page_asset_refs::Column::TenantId.eq(tenant.0))
+        .filter(page_asset_refs::Column::AssetId.eq(id))
+        .order_by_asc(page_asset_refs::Column::Version)
+        .all(conn)
+        .await?;
+    let mut used_in = Vec::new();
+    let page_ids: Vec<Uuid> = refs.iter().map(|r| r.page_id).collect();
+    let page_rows = pages::Entity::find()
+        .filter(pages::Column::Id.is_in(page_ids))
+        .all(conn)
+        .await?;
+    for page in page_rows {
+        let mine: Vec<i32> = refs
+            .iter()
+            .filter(|r| r.page_id == page.id)
+            .map(|r| r.version)
+            .collect();
+        used_in.push(serde_json::json!({
+            "page_id": page.id,
+            "slug": page.slug,
+            "draft": mine.contains(&0),
+            "versions": mine.iter().filter(|v| **v > 0).collect::<Vec<_>>(),
+        }));
+    }
+    let tab_bar = tenant_settings::Entity::find_by_id(tenant.0)
+        .one(conn)
+        .await?
+        .is_some_and(|s| s.tab_bar.to_string().contains(&format!("\"{id}\"")));
+    Ok(serde_json::json!({ "pages": used_in, "tab_bar": tab_bar }))
+}
+
+/// Deletes an asset no draft, version or tab bar references (else 409 `in_use` saying
+/// where). The row goes in a transaction; then the object.
+pub async fn delete(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    id: Uuid,
+) -> AppResult<()> {
+    let txn = db::begin_write(&state.db).await?;
+    lock_snapshot(&txn, tenant).await?;
+    let row = assets::Entity::find_by_id(id)
+        .filter(assets::Column::TenantId.eq(tenant.0))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let used = usages(&txn, tenant, &id.to_string()).await?;
+    if !used["pages"].as_array().is_some_and(|p| p.is_empty()) || used["tab_bar"] == true {
+        return Err(AppError::new(ErrorCode::InUse).with_details(used));
+    }
+    assets::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        state.clock.now(),
+        AuditRecord {
+            actor: actor.actor(),
+            tenant_id: Some(tenant),
+            action: "asset.deleted",
+            subject_type: "asset",
+            subject_id: Some(id.to_string()),
+            summary: serde_json::json!({ "kind": row.kind, "size_bytes": row.size_bytes }),
+            request_id: meta.request_id.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    if let Err(e) = state.store.delete(&row.storage_key).await {
+        tracing::warn!(error = %e, "deleting an asset's object failed; the tenant purge removes it");
+    }
+    Ok(())
+}
+
+/// Turns a layout fault into the 422 answer.
+pub fn layout_error(fault: Fault) -> AppError {
+    AppError::new(ErrorCode::ValidationFailed)
+        .with_message(Localized::new(
+            format!("布局 {} 处有误：{}", fault.pointer, fault.reason.zh),
+            format!(
+                "The layout is invalid at {}: {}",
+                fault.pointer, fault.reason.en
+            ),
+        ))
+        .with_details(serde_json::json!({
+            "field": "layout",
+            "pointer": fault.pointer,
+            "reason": fault.reason.en,
+        }))
+}
