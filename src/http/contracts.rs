@@ -6,7 +6,7 @@ use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
 use crate::services::RequestMeta;
 use crate::services::contracts::{
-    self, ContractInput, ContractView, PaymentInput, PaymentView, TerminationInput,
+    self, ContractInput, ContractView, PaymentInput, PaymentView, RenewalResult, TerminationInput,
 };
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -63,7 +63,7 @@ async fn get_contract(
 /// Creates the renewal: it starts the day after the current end date at the current
 /// price of the tenant's plan (or `plan_id`). Renewed once its activation rule is met.
 #[utoipa::path(tag = "contracts", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = ContractInput, security(("bearer" = [])),
-    responses((status = 201, description = "Created", body = ContractView), (status = 403, description = "Not staff", body = ErrorBody), (status = 409, description = "`invalid_transition`: a renewal already waits for payment", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
+    responses((status = 201, description = "Created, with quota warnings for a downgrade below current use", body = RenewalResult), (status = 403, description = "Not staff", body = ErrorBody), (status = 409, description = "`invalid_transition`: a renewal already waits for payment", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/contracts")]
 async fn create_renewal(
     state: web::Data<AppState>,

@@ -19,7 +19,8 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use entity::{contract_milestones, contracts, payments, plan_versions, plans, tenants};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -933,6 +934,29 @@ async fn activate_contract(
     Ok(())
 }
 
+/// A quota the tenant already exceeds under a renewal's plan.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct QuotaWarning {
+    /// `pages` or `storage`.
+    pub kind: &'static str,
+    /// Current use (pages, or bytes).
+    pub used: i64,
+    /// The new plan's limit.
+    pub limit: i64,
+    /// What it means for the merchant.
+    pub message: String,
+}
+
+/// A created renewal.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RenewalResult {
+    /// The follow-on contract.
+    pub contract: ContractView,
+    /// Quotas of the new plan that current use already exceeds: the renewal is allowed, but
+    /// the tenant cannot add pages or storage until it is under them.
+    pub quota_warnings: Vec<QuotaWarning>,
+}
+
 /// Creates the follow-on contract: it starts the day after the current end date, at the
 /// current version and price of the tenant's plan (or another plan). Only one renewal may
 /// wait for payment at a time. Audited.
@@ -942,7 +966,7 @@ pub async fn create_renewal(
     meta: &RequestMeta,
     tenant: TenantId,
     input: ContractInput,
-) -> AppResult<ContractView> {
+) -> AppResult<RenewalResult> {
     let txn = db::begin_write(&state.db).await?;
     let (row, _) = lock_snapshot(&txn, tenant).await?;
     if row.status == TenantStatus::Deleted.as_str() {
@@ -1028,8 +1052,39 @@ pub async fn create_renewal(
         },
     )
     .await?;
+    let pages_used = entity::pages::Entity::find()
+        .filter(entity::pages::Column::TenantId.eq(tenant.0))
+        .count(&txn)
+        .await? as i64;
+    let storage_used = crate::services::assets::storage_used(&txn, tenant).await?;
     txn.commit().await?;
-    get_contract_view(state, tenant, created.id).await
+    let mut quota_warnings = Vec::new();
+    if pages_used > version.page_quota as i64 {
+        quota_warnings.push(QuotaWarning {
+            kind: "pages",
+            used: pages_used,
+            limit: version.page_quota as i64,
+            message: format!(
+                "{pages_used} pages exist but the new plan allows {}: no page can be added until pages are deleted",
+                version.page_quota
+            ),
+        });
+    }
+    if storage_used > version.storage_quota_bytes {
+        quota_warnings.push(QuotaWarning {
+            kind: "storage",
+            used: storage_used,
+            limit: version.storage_quota_bytes,
+            message: format!(
+                "{storage_used} bytes are stored but the new plan allows {}: no upload is possible until assets are deleted",
+                version.storage_quota_bytes
+            ),
+        });
+    }
+    Ok(RenewalResult {
+        contract: get_contract_view(state, tenant, created.id).await?,
+        quota_warnings,
+    })
 }
 
 /// An early termination request.

@@ -259,6 +259,8 @@ async fn one_tenant_from_provisioning_to_early_termination() {
     )
     .await;
     assert_eq!(status, 201, "{renewal}");
+    assert_eq!(renewal["quota_warnings"], json!([]));
+    let renewal = &renewal["contract"];
     assert_eq!(
         renewal["start_date"], "2027-03-02",
         "a renewal starts the day after the end date"

@@ -4,12 +4,15 @@
 mod support;
 
 mod agency;
+mod assets;
 mod auth;
 mod errors;
 mod health;
 mod jobs;
 mod matrix;
+mod merchant_matrix;
 mod money;
 mod openapi;
+mod pages;
 mod secrets_in_logs;
 mod staff;

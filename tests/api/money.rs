@@ -308,6 +308,7 @@ async fn plan_versions_retirement_and_deletion() {
     )
     .await;
     assert_eq!(status, 201, "{renewal}");
+    let renewal = &renewal["contract"];
     assert_eq!(
         (
             renewal["plan_version"].as_i64(),

@@ -37,15 +37,45 @@ fn test_secrets() -> Secrets {
     Secrets {
         jwt_secret: SecretBytes::new(TEST_JWT_SECRET.as_bytes().to_vec()),
         vault_keys: vec![("t1".into(), SecretBytes::new(vec![7u8; 32]))],
-        s3_secret_access_key: None,
+        s3_secret_access_key: s3_env().map(|c| SecretBytes::new(c.secret_access_key.into_bytes())),
+    }
+}
+
+/// The S3 server of this run (`TEST_S3_*`), if any. With `REQUIRE_S3=1` a missing endpoint
+/// fails the run instead of falling back to the folder backend.
+pub fn s3_env() -> Option<weapp_builder::storage::s3::S3Config> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match get("TEST_S3_ENDPOINT") {
+        Some(endpoint) => Some(weapp_builder::storage::s3::S3Config {
+            endpoint,
+            region: get("TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            bucket: get("TEST_S3_BUCKET").unwrap_or_else(|| "weapp-test".into()),
+            access_key_id: get("TEST_S3_ACCESS_KEY").expect("TEST_S3_ACCESS_KEY"),
+            secret_access_key: get("TEST_S3_SECRET_KEY").expect("TEST_S3_SECRET_KEY"),
+            path_style: true,
+        }),
+        None => {
+            assert!(
+                get("REQUIRE_S3").is_none_or(|v| v != "1"),
+                "REQUIRE_S3=1 but TEST_S3_ENDPOINT is not set"
+            );
+            None
+        }
     }
 }
 
 /// A database owned by one test; removed when the last app using it is dropped.
 pub struct TestDatabase {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    dir: tempfile::TempDir,
     pg_name: Option<String>,
+}
+
+impl TestDatabase {
+    /// The local object folder of this test's apps.
+    pub fn objects_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("objects")
+    }
 }
 
 impl Drop for TestDatabase {
@@ -140,7 +170,7 @@ async fn fresh_database() -> Arc<TestDatabase> {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         return Arc::new(TestDatabase {
             url,
-            _dir: Some(dir),
+            dir,
             pg_name: None,
         });
     }
@@ -160,7 +190,7 @@ async fn fresh_database() -> Arc<TestDatabase> {
     }
     Arc::new(TestDatabase {
         url: url_with_database(&admin_url(), &name),
-        _dir: None,
+        dir: tempfile::tempdir().unwrap(),
         pg_name: Some(name),
     })
 }
@@ -221,6 +251,14 @@ impl TestAppBuilder {
         settings.jobs.backoff_max_ms = 400;
         settings.jobs.shutdown_grace_secs = 1;
         settings.scheduler.enabled = false;
+        settings.storage.objects_dir = Some(database.objects_dir());
+        if let Some(s3) = s3_env() {
+            settings.storage.backend = weapp_builder::config::StorageBackend::S3;
+            settings.storage.s3_endpoint = Some(s3.endpoint);
+            settings.storage.s3_region = s3.region;
+            settings.storage.s3_bucket = Some(s3.bucket);
+            settings.storage.s3_access_key_id = Some(s3.access_key_id);
+        }
         if let Some(tweak) = self.tweak {
             tweak(&mut settings);
         }
