@@ -66,19 +66,28 @@ impl S3Store {
         {
             return Ok(());
         }
-        self.client
+        match self
+            .client
             .create_bucket()
             .bucket(&self.bucket)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "creating bucket {}: {}",
-                    self.bucket,
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                )
-            })?;
-        Ok(())
+        {
+            Ok(_) => Ok(()),
+            // Another instance (or test) created it between our check and our request.
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_bucket_already_exists() || s.is_bucket_already_owned_by_you()
+                }) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(anyhow::anyhow!(
+                "creating bucket {}: {}",
+                self.bucket,
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            )),
+        }
     }
 }
 
