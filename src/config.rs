@@ -35,6 +35,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// Templates.
     pub render: RenderSettings,
+    /// The public client API.
+    pub client: ClientSettings,
 }
 
 /// `[server]`
@@ -135,6 +137,52 @@ impl Default for StorageSettings {
             s3_presign_ttl_secs: 300,
             max_image_bytes: 10 * 1024 * 1024,
             max_video_bytes: 50 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[client]`: the public client API (the hot path).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientSettings {
+    /// Public base URL of this service as phones reach it (asset URLs, `ext.json`).
+    pub public_base_url: String,
+    /// Bytes of rendered documents kept in memory per instance.
+    pub cache_max_bytes: usize,
+    /// Instances behind the load balancer: each enforces a tenant's requests-per-second
+    /// quota ÷ this number.
+    pub instances: u32,
+    /// Refuse (403) page and config requests whose `Referer` is not
+    /// `https://servicewechat.com/{appid}/…` of the same appid.
+    pub referer_check: bool,
+    /// Contact shown in the suspended payload (e.g. the agency's support line).
+    pub support_contact: String,
+    /// `Cache-Control: max-age` of client answers, in seconds.
+    pub max_age_secs: u32,
+    /// `Cache-Control: stale-while-revalidate`, in seconds.
+    pub stale_while_revalidate_secs: u32,
+    /// Concurrent database loads on cache misses, per instance.
+    pub miss_concurrency: usize,
+    /// Seconds between checks of cached tenants' content versions (the safety net behind
+    /// invalidation messages).
+    pub version_check_secs: u64,
+    /// Seconds between flushes of the in-memory traffic meters.
+    pub meter_flush_secs: u64,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            public_base_url: "http://127.0.0.1:8080".into(),
+            cache_max_bytes: 256 * 1024 * 1024,
+            instances: 1,
+            referer_check: false,
+            support_contact: String::new(),
+            max_age_secs: 30,
+            stale_while_revalidate_secs: 300,
+            miss_concurrency: 16,
+            version_check_secs: 5,
+            meter_flush_secs: 10,
         }
     }
 }

@@ -67,6 +67,8 @@ pub async fn build_state(
         settings.render.templates_dir.as_deref(),
     )?);
     let store = object_store(settings, secrets).await?;
+    let renderer = Arc::new(crate::render::renderer::Renderer::new(&catalog)?);
+
     let jobs = JobQueue::new(
         clock.clone(),
         settings.jobs.max_attempts,
@@ -86,8 +88,14 @@ pub async fn build_state(
         jobs,
         instance_id: uuid::Uuid::now_v7().simple().to_string()[20..].into(),
         faults: Default::default(),
+        renderer,
         catalog,
         store,
+        client_cache: Arc::new(crate::services::client_cache::ClientCache::new(
+            settings.client.cache_max_bytes,
+            settings.client.miss_concurrency,
+        )),
+        meter: Default::default(),
     })
 }
 
@@ -205,16 +213,23 @@ impl Application {
             settings.jobs.workers,
         );
         let (stop_scheduler, scheduler_rx) = tokio::sync::watch::channel(false);
+        let scheduler_rx_for_sync = scheduler_rx.clone();
+
         let scheduler_task = settings.scheduler.enabled.then(|| {
             self.scheduler
                 .clone()
                 .spawn_loop(self.state.clone(), scheduler_rx)
         });
+        let sync_tasks =
+            crate::services::client_sync::spawn(self.state.clone(), scheduler_rx_for_sync);
         let served = self.server.await;
         tracing::info!("HTTP server stopped; stopping job workers and the scheduler");
         let _ = stop_scheduler.send(true);
         workers.shutdown().await;
         if let Some(task) = scheduler_task {
+            let _ = task.await;
+        }
+        for task in sync_tasks {
             let _ = task.await;
         }
         self.state.db.clone().close().await.ok();

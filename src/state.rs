@@ -37,4 +37,18 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Object storage of assets.
     pub store: Arc<dyn ObjectStore>,
+    /// The Handlebars renderer.
+    pub renderer: Arc<crate::render::renderer::Renderer>,
+    /// The client API's memory.
+    pub client_cache: Arc<crate::services::client_cache::ClientCache>,
+    /// Client traffic meters.
+    pub meter: Arc<crate::services::meter::Meter>,
+}
+
+impl AppState {
+    /// Forgets this instance's cached views of a tenant (account checks and client API).
+    pub fn invalidate_tenant(&self, tenant: crate::domain::ids::TenantId) {
+        self.principals.invalidate_tenant(tenant);
+        self.client_cache.invalidate_tenant(tenant);
+    }
 }

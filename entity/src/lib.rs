@@ -20,4 +20,5 @@ pub mod sweep_marks;
 pub mod tenant_holds;
 pub mod tenant_settings;
 pub mod tenants;
+pub mod usage_daily;
 pub mod users;

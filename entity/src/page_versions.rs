@@ -17,6 +17,8 @@ pub struct Model {
     pub layout: Json,
     pub published_at: DateTimeUtc,
     pub published_by: Option<Uuid>,
+    pub rendered: Option<String>,
+    pub rendered_etag: Option<String>,
 }
 
 /// No navigable relations: queries join explicitly.

@@ -12,6 +12,10 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub theme: Json,
     pub revision: i32,
+    pub content_version: i64,
+    pub app_config: Option<String>,
+    pub app_config_etag: Option<String>,
+
     pub updated_at: DateTimeUtc,
     pub updated_by: Option<Uuid>,
 }

@@ -37,6 +37,20 @@ enum PageVersions {
     Layout,
     PublishedAt,
     PublishedBy,
+    Rendered,
+    RenderedEtag,
+}
+
+#[derive(DeriveIden)]
+enum UsageDaily {
+    Table,
+    TenantId,
+    Day,
+    PageSlug,
+    Requests,
+    Throttled,
+    NotModified,
+    PageViews,
 }
 
 #[derive(DeriveIden)]
@@ -72,6 +86,9 @@ enum TenantSettings {
     TabBar,
     Theme,
     Revision,
+    ContentVersion,
+    AppConfig,
+    AppConfigEtag,
     UpdatedAt,
     UpdatedBy,
 }
@@ -124,6 +141,8 @@ impl MigrationTrait for Migration {
                     .col(json_binary(PageVersions::Layout))
                     .col(timestamp_with_time_zone(PageVersions::PublishedAt))
                     .col(uuid_null(PageVersions::PublishedBy))
+                    .col(text_null(PageVersions::Rendered))
+                    .col(string_len_null(PageVersions::RenderedEtag, 64))
                     .to_owned(),
             )
             .await?;
@@ -202,8 +221,32 @@ impl MigrationTrait for Migration {
                     .col(json_binary(TenantSettings::TabBar))
                     .col(json_binary(TenantSettings::Theme))
                     .col(integer(TenantSettings::Revision))
+                    .col(big_integer(TenantSettings::ContentVersion))
+                    .col(text_null(TenantSettings::AppConfig))
+                    .col(string_len_null(TenantSettings::AppConfigEtag, 64))
                     .col(timestamp_with_time_zone(TenantSettings::UpdatedAt))
                     .col(uuid_null(TenantSettings::UpdatedBy))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(UsageDaily::Table)
+                    .col(uuid(UsageDaily::TenantId))
+                    .col(date(UsageDaily::Day))
+                    // '' for tenant-wide counters; a slug for page views.
+                    .col(string_len(UsageDaily::PageSlug, 64))
+                    .col(big_integer(UsageDaily::Requests))
+                    .col(big_integer(UsageDaily::Throttled))
+                    .col(big_integer(UsageDaily::NotModified))
+                    .col(big_integer(UsageDaily::PageViews))
+                    .primary_key(
+                        Index::create()
+                            .col(UsageDaily::TenantId)
+                            .col(UsageDaily::Day)
+                            .col(UsageDaily::PageSlug),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -212,6 +255,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            UsageDaily::Table.into_iden(),
             TenantSettings::Table.into_iden(),
             Assets::Table.into_iden(),
             PageAssetRefs::Table.into_iden(),

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod contracts;
 pub mod editors;
 pub mod extract;
@@ -15,6 +16,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod pages;
 pub mod plans;
+pub mod reports;
 pub mod settings;
 pub mod staff;
 pub mod tenants;
@@ -71,6 +73,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .configure(health::configure)
+        .configure(client::configure)
         .service(
             scope::scope("/api/v1")
                 .configure(auth::configure)
@@ -83,6 +86,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(pages::configure)
                 .configure(assets::configure)
                 .configure(settings::configure)
+                .configure(reports::configure)
                 .configure(jobs::configure),
         )
 }

@@ -27,6 +27,8 @@ Errors are `{code, message, details}`; every code is listed in docs/error-codes.
         (name = "pages", description = "Merchant pages, versions, component catalogue, starter templates"),
         (name = "assets", description = "Uploaded images and videos"),
         (name = "settings", description = "Tab bar and theme"),
+        (name = "reports", description = "Usage reports"),
+        (name = "client", description = "Public client API of the mini-program (no login)"),
         (name = "operations", description = "Health, metrics, job queue"),
     )
 )]

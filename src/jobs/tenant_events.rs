@@ -39,7 +39,7 @@ impl JobHandler for TenantStateChangedHandler {
             let event: StateChangedEvent = serde_json::from_value(job.payload.clone())
                 .context("malformed tenant.state_changed payload")
                 .map_err(JobError::Permanent)?;
-            state.principals.invalidate_tenant(event.tenant_id);
+            state.invalidate_tenant(event.tenant_id);
             tracing::info!(
                 tenant.id = %event.tenant_id,
                 cause = %event.cause,

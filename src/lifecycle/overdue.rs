@@ -69,7 +69,7 @@ impl Sweep for OverdueSweep {
                     let txn = db::begin_write(&state.db).await?;
                     apply_overdue_rule(&txn, state, tenant, today, &ctx).await?;
                     txn.commit().await?;
-                    state.principals.invalidate_tenant(tenant);
+                    state.invalidate_tenant(tenant);
                     Ok::<_, crate::error::AppError>(())
                 }
                 .await;

@@ -94,6 +94,7 @@ pub struct SystemAsset {
 
 /// Everything loaded from `page-templates/`.
 pub struct Catalog {
+    templates: BTreeMap<String, (String, String)>,
     specs: BTreeMap<String, ComponentSpec>,
     infos: BTreeMap<String, ComponentInfo>,
     starters: Vec<StarterPage>,
@@ -182,6 +183,7 @@ impl Catalog {
         };
         let mut specs = BTreeMap::new();
         let mut infos = BTreeMap::new();
+        let mut templates = BTreeMap::new();
         for name in source.subdirs("components")? {
             let meta_path = format!("components/{name}/component.json");
             let meta: ComponentFile = serde_json::from_slice(&source.read(&meta_path)?)
@@ -200,6 +202,13 @@ impl Catalog {
                 .with_context(|| format!("page-templates/{schema_path}"))?;
             let schema = Schema::compile(&schema_doc)
                 .map_err(|e| anyhow::anyhow!("page-templates/{schema_path}: {e}"))?;
+            let template_path = format!("components/{name}/template.hbs");
+            let template = String::from_utf8(source.read(&template_path)?)
+                .with_context(|| format!("page-templates/{template_path} is not UTF-8"))?;
+            templates.insert(
+                name.clone(),
+                (format!("page-templates/{template_path}"), template),
+            );
             specs.insert(
                 name.clone(),
                 ComponentSpec {
@@ -222,6 +231,17 @@ impl Catalog {
         }
         if specs.is_empty() {
             bail!("page-templates/components holds no component type");
+        }
+        for file in source.files("app")? {
+            if let Some(stem) = file.strip_suffix(".hbs") {
+                let path = format!("app/{file}");
+                let text = String::from_utf8(source.read(&path)?)
+                    .with_context(|| format!("page-templates/{path} is not UTF-8"))?;
+                templates.insert(
+                    format!("app/{stem}"),
+                    (format!("page-templates/{path}"), text),
+                );
+            }
         }
         let mut system_assets = BTreeMap::new();
         for file in source.files("assets")? {
@@ -271,6 +291,7 @@ impl Catalog {
             starters.push(page);
         }
         Ok(Self {
+            templates,
             specs,
             infos,
             starters,
@@ -279,6 +300,16 @@ impl Catalog {
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| PathBuf::from("<embedded>")),
         })
+    }
+
+    /// Template sources by name (`<component type>` or `app/<name>`), with their file.
+    pub fn templates(&self) -> &BTreeMap<String, (String, String)> {
+        &self.templates
+    }
+
+    /// The JSON Schema document of a component type.
+    pub fn schema_doc(&self, type_name: &str) -> Option<&Value> {
+        self.infos.get(type_name).map(|i| &i.schema)
     }
 
     /// Validation specs by type.

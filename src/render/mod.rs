@@ -2,3 +2,4 @@
 //! metadata), starter pages and system placeholder assets.
 
 pub mod catalog;
+pub mod renderer;

@@ -825,7 +825,7 @@ pub async fn record_payment(
     }
     apply_overdue_rule(&txn, state, tenant, today, &ctx).await?;
     txn.commit().await?;
-    state.principals.invalidate_tenant(tenant);
+    state.invalidate_tenant(tenant);
     let contract = get_contract_view(state, tenant, contract_id).await?;
     Ok(RecordedPayment {
         payment: payment.into(),

@@ -4,8 +4,12 @@
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod client_cache;
+pub mod client_content;
+pub mod client_sync;
 pub mod contracts;
 pub mod faults;
+pub mod meter;
 pub mod pages;
 pub mod plans;
 pub mod principals;

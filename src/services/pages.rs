@@ -415,6 +415,26 @@ pub async fn publish(
             .unwrap_or(0),
     ) + 1;
     let now = state.clock.now();
+    let appid = entity::tenants::Entity::find_by_id(tenant.0)
+        .one(&txn)
+        .await?
+        .and_then(|t| t.appid);
+    let rendered = state
+        .renderer
+        .render_page(
+            &page.slug,
+            &page.title,
+            version,
+            &page.navigation_bar,
+            &page.draft_layout,
+            &crate::services::client_content::asset_base(state, appid.as_deref()),
+        )
+        .map_err(|fault| {
+            tracing::warn!(page.id = %id, error = %fault.message, "page render failed");
+            AppError::new(ErrorCode::RenderFailed).with_details(serde_json::json!({
+                "component_id": fault.component_id,
+            }))
+        })?;
     let row = page_versions::Model {
         id: Uuid::now_v7(),
         tenant_id: tenant.0,
@@ -425,7 +445,10 @@ pub async fn publish(
         layout: page.draft_layout.clone(),
         published_at: now,
         published_by: Some(actor.id.0),
+        rendered: Some(String::from_utf8_lossy(&rendered.bytes).into_owned()),
+        rendered_etag: Some(rendered.etag),
     };
+
     page_versions::Entity::insert(page_versions::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
@@ -437,6 +460,7 @@ pub async fn publish(
         .filter(pages::Column::Id.eq(id))
         .exec(&txn)
         .await?;
+    crate::services::client_content::refresh(&txn, state, tenant).await?;
     audit::record(
         &txn,
         now,
@@ -451,6 +475,7 @@ pub async fn publish(
     )
     .await?;
     txn.commit().await?;
+    state.invalidate_tenant(tenant);
     Ok(version_view(row, false))
 }
 
@@ -477,6 +502,7 @@ pub async fn unpublish(
             .filter(pages::Column::Id.eq(id))
             .exec(&txn)
             .await?;
+        crate::services::client_content::refresh(&txn, state, tenant).await?;
         audit::record(
             &txn,
             now,
@@ -492,6 +518,7 @@ pub async fn unpublish(
         .await?;
     }
     txn.commit().await?;
+    state.invalidate_tenant(tenant);
     get(state, tenant, id).await
 }
 
@@ -646,6 +673,9 @@ pub async fn delete(
         .exec(&txn)
         .await?;
     pages::Entity::delete_by_id(id).exec(&txn).await?;
+    if page.is_published {
+        crate::services::client_content::refresh(&txn, state, tenant).await?;
+    }
     audit::record(
         &txn,
         state.clock.now(),
@@ -660,6 +690,7 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
+    state.invalidate_tenant(tenant);
     Ok(())
 }
 
@@ -727,6 +758,7 @@ pub async fn set_takedown(
             .filter(pages::Column::Id.eq(id))
             .exec(&txn)
             .await?;
+        crate::services::client_content::refresh(&txn, state, tenant).await?;
         let action = if taken_down {
             "page.taken_down"
         } else {
@@ -747,5 +779,6 @@ pub async fn set_takedown(
         .await?;
     }
     txn.commit().await?;
+    state.invalidate_tenant(tenant);
     get(state, tenant, id).await
 }

@@ -119,21 +119,51 @@ async fn save(
     theme: Value,
 ) -> AppResult<()> {
     let now = state.clock.now();
-    let model = tenant_settings::ActiveModel {
-        tenant_id: Set(tenant.0),
-        tab_bar: Set(tab_bar),
-        theme: Set(theme),
-        revision: Set(current.revision + 1),
-        updated_at: Set(now),
-        updated_by: Set(Some(actor.id.0)),
-    };
-    if current.revision == 0 {
-        tenant_settings::Entity::insert(model)
-            .exec_without_returning(conn)
+    let exists = tenant_settings::Entity::find_by_id(tenant.0)
+        .one(conn)
+        .await?
+        .is_some();
+    if exists {
+        tenant_settings::Entity::update_many()
+            .col_expr(
+                tenant_settings::Column::TabBar,
+                sea_orm::sea_query::Expr::value(tab_bar),
+            )
+            .col_expr(
+                tenant_settings::Column::Theme,
+                sea_orm::sea_query::Expr::value(theme),
+            )
+            .col_expr(
+                tenant_settings::Column::Revision,
+                sea_orm::sea_query::Expr::value(current.revision + 1),
+            )
+            .col_expr(
+                tenant_settings::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .col_expr(
+                tenant_settings::Column::UpdatedBy,
+                sea_orm::sea_query::Expr::value(Some(actor.id.0)),
+            )
+            .filter(tenant_settings::Column::TenantId.eq(tenant.0))
+            .exec(conn)
             .await?;
     } else {
-        tenant_settings::Entity::update(model).exec(conn).await?;
+        tenant_settings::Entity::insert(tenant_settings::ActiveModel {
+            tenant_id: Set(tenant.0),
+            tab_bar: Set(tab_bar),
+            theme: Set(theme),
+            revision: Set(current.revision + 1),
+            content_version: Set(0),
+            app_config: Set(None),
+            app_config_etag: Set(None),
+            updated_at: Set(now),
+            updated_by: Set(Some(actor.id.0)),
+        })
+        .exec_without_returning(conn)
+        .await?;
     }
+    crate::services::client_content::refresh(conn, state, tenant).await?;
     Ok(())
 }
 
@@ -234,6 +264,7 @@ pub async fn put_tab_bar(
     )
     .await?;
     txn.commit().await?;
+    state.invalidate_tenant(tenant);
     get(state, tenant).await
 }
 
@@ -275,5 +306,6 @@ pub async fn put_theme(
     )
     .await?;
     txn.commit().await?;
+    state.invalidate_tenant(tenant);
     get(state, tenant).await
 }

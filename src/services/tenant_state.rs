@@ -232,6 +232,9 @@ async fn record(
         },
     )
     .await?;
+    // Phones see the new state at once: the client API serves the suspended payload or
+    // content again from the next request.
+    crate::services::client_content::refresh(conn, state, tenant).await?;
     state
         .jobs
         .enqueue(

@@ -685,7 +685,7 @@ pub async fn change_account_manager(
     )
     .await?;
     txn.commit().await?;
-    state.principals.invalidate_tenant(tenant);
+    state.invalidate_tenant(tenant);
     get_tenant(state, tenant).await
 }
 
@@ -794,6 +794,6 @@ pub async fn change_takedown(
     )
     .await?;
     txn.commit().await?;
-    state.principals.invalidate_tenant(tenant);
+    state.invalidate_tenant(tenant);
     get_tenant(state, tenant).await
 }

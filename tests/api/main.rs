@@ -6,6 +6,7 @@ mod support;
 mod agency;
 mod assets;
 mod auth;
+mod client;
 mod errors;
 mod health;
 mod jobs;

@@ -1,0 +1,208 @@
+//! The public client API the mini-program calls, keyed by appid, without login. Answers
+//! come from memory after the first hit; SPEC §2.3 decides content or the suspended
+//! payload.
+
+use crate::error::{AppError, AppResult, ErrorBody, ErrorCode};
+use crate::services::client_cache::{Cached, Lookup, TenantEntry};
+use crate::services::meter::Outcome;
+use crate::state::AppState;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use std::sync::Arc;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the client routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(client_app)
+        .service(client_version)
+        .service(client_page)
+        .service(client_asset);
+}
+
+fn referer_ok(req: &HttpRequest, state: &AppState, appid: &str) -> bool {
+    if !state.settings.client.referer_check {
+        return true;
+    }
+    req.headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("https://servicewechat.com/"))
+        .and_then(|r| r.split('/').next())
+        .is_some_and(|a| a == appid)
+}
+
+async fn entry(state: &AppState, req: &HttpRequest, appid: &str) -> AppResult<Arc<TenantEntry>> {
+    if !referer_ok(req, state, appid) {
+        return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    match state.client_cache.tenant(state, appid).await? {
+        Lookup::Unknown => Err(AppError::new(ErrorCode::NotFound)),
+        Lookup::Tenant(t) => Ok(t),
+    }
+}
+
+fn cache_control(state: &AppState) -> HeaderValue {
+    let c = &state.settings.client;
+    HeaderValue::from_str(&format!(
+        "public, max-age={}, stale-while-revalidate={}",
+        c.max_age_secs, c.stale_while_revalidate_secs
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
+}
+
+/// Sends `doc`, or 304 when `If-None-Match` already names it.
+fn respond(
+    state: &AppState,
+    req: &HttpRequest,
+    entry: &TenantEntry,
+    page: Option<&str>,
+    doc: &Cached,
+) -> HttpResponse {
+    let fresh = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| {
+        v.as_bytes().split(|b| *b == b',').any(|t| {
+            t.trim_ascii()
+                .trim_ascii_start()
+                .strip_prefix(b"W/")
+                .unwrap_or(t.trim_ascii())
+                == doc.etag.as_bytes()
+        })
+    });
+    let (mut res, outcome) = if fresh {
+        (HttpResponse::NotModified(), Outcome::NotModified)
+    } else {
+        (HttpResponse::Ok(), Outcome::Served)
+    };
+    state.meter.record(entry.tenant, page, outcome);
+    res.insert_header((header::ETAG, doc.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, cache_control(state)));
+    if fresh {
+        res.finish()
+    } else {
+        res.content_type("application/json").body(doc.bytes.clone())
+    }
+}
+
+fn throttled(state: &AppState, entry: &TenantEntry) -> Option<HttpResponse> {
+    if entry.admit() {
+        return None;
+    }
+    state.meter.record(entry.tenant, None, Outcome::Throttled);
+    Some(actix_web::ResponseError::error_response(
+        &AppError::new(ErrorCode::TooManyAttempts).with_retry_after(1),
+    ))
+}
+
+/// The app config: page list, tab bar, theme, tenant name, content version.
+#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid")),
+    responses((status = 200, description = "App config, or the suspended payload `{suspended: true, reason, name, message, contact}`"),
+        (status = 304, description = "Not modified"), (status = 404, description = "Unknown appid", body = ErrorBody),
+        (status = 429, description = "Over the plan's rate", body = ErrorBody)))]
+#[get("/client/v1/{appid}/app")]
+async fn client_app(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let entry = entry(&state, &req, &path).await?;
+    if let Some(res) = throttled(&state, &entry) {
+        return Ok(res);
+    }
+    let doc = entry.suspended.as_ref().unwrap_or(&entry.app);
+    Ok(respond(&state, &req, &entry, None, doc))
+}
+
+/// The content version: re-download the app config and pages only when it changes.
+#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid")),
+    responses((status = 200, description = "`{content_version}`"), (status = 304, description = "Not modified"), (status = 404, description = "Unknown appid", body = ErrorBody)))]
+#[get("/client/v1/{appid}/version")]
+async fn client_version(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let entry = entry(&state, &req, &path).await?;
+    if let Some(res) = throttled(&state, &entry) {
+        return Ok(res);
+    }
+    let version_doc = entry.version_doc.clone();
+    Ok(respond(&state, &req, &entry, None, &version_doc))
+}
+
+/// A published page's rendered JSON.
+#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid"), ("slug" = String, Path, description = "Page slug")),
+    responses((status = 200, description = "The page, or the suspended payload"), (status = 304, description = "Not modified"),
+        (status = 404, description = "Unknown appid or slug, unpublished or taken down", body = ErrorBody), (status = 429, description = "Over the plan's rate", body = ErrorBody)))]
+#[get("/client/v1/{appid}/pages/{slug}")]
+async fn client_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (appid, slug) = path.into_inner();
+    let entry = entry(&state, &req, &appid).await?;
+    if let Some(res) = throttled(&state, &entry) {
+        return Ok(res);
+    }
+    if let Some(suspended) = &entry.suspended {
+        return Ok(respond(&state, &req, &entry, None, suspended));
+    }
+    match state.client_cache.page(&state, &entry, &slug).await? {
+        Some(doc) => Ok(respond(&state, &req, &entry, Some(&slug), &doc)),
+        None => Err(AppError::new(ErrorCode::NotFound)),
+    }
+}
+
+/// An asset: served with its detected type (folder backend, system placeholders) or a
+/// redirect to a short-lived presigned URL (S3). No Referer check: image loads carry none.
+#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid"), ("asset_id" = String, Path, description = "Asset id")),
+    responses((status = 200, description = "The bytes"), (status = 302, description = "Redirect to a presigned URL"), (status = 404, description = "Not found", body = ErrorBody)))]
+#[get("/client/v1/{appid}/assets/{asset_id}")]
+async fn client_asset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (appid, asset_id) = path.into_inner();
+    let immutable = HeaderValue::from_static("public, max-age=31536000, immutable");
+    if let Some(sys) = state.catalog.system_asset(&asset_id) {
+        return Ok(HttpResponse::Ok()
+            .content_type(sys.content_type)
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::CACHE_CONTROL, immutable))
+            .body(sys.bytes.clone()));
+    }
+    let entry = match state.client_cache.tenant(&state, &appid).await? {
+        Lookup::Tenant(t) => t,
+        Lookup::Unknown => return Err(AppError::new(ErrorCode::NotFound)),
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&asset_id) else {
+        return Err(AppError::new(ErrorCode::NotFound));
+    };
+    let asset = crate::services::assets::get(&state, entry.tenant, id).await?;
+    if let Some(url) = state
+        .store
+        .presigned_get(
+            &asset.storage_key,
+            std::time::Duration::from_secs(state.settings.client.max_age_secs.max(60) as u64 * 5),
+        )
+        .await
+        .map_err(AppError::internal)?
+    {
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
+    }
+    let bytes = state
+        .store
+        .get(&asset.storage_key)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let _ = req;
+    Ok(HttpResponse::Ok()
+        .content_type(asset.content_type)
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, immutable))
+        .body(bytes))
+}

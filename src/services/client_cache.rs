@@ -1,0 +1,356 @@
+//! The client API's memory: rendered documents per appid with precomputed ETags, negative
+//! entries for unknown appids, a limiter in front of the database on misses, and each
+//! tenant's token bucket. A cache hit touches no database.
+
+use crate::domain::ids::TenantId;
+use crate::domain::tenant::{HoldKind, TenantState, TenantStatus};
+use crate::error::AppResult;
+use crate::state::AppState;
+use actix_web::http::header::HeaderValue;
+use actix_web::web::Bytes;
+use entity::{page_versions, pages, plan_versions, tenant_holds, tenant_settings, tenants};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// A rendered document ready to send.
+#[derive(Clone, Debug)]
+pub struct Cached {
+    /// The body.
+    pub bytes: Bytes,
+    /// Its ETag header value.
+    pub etag: HeaderValue,
+}
+
+impl Cached {
+    fn new(bytes: Vec<u8>, etag: &str) -> Self {
+        Self {
+            bytes: Bytes::from(bytes),
+            etag: HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
+        }
+    }
+
+    fn json(value: &serde_json::Value) -> Self {
+        let bytes = serde_json::to_vec(value).expect("values serialize");
+        let etag = format!(
+            "\"{}\"",
+            &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))[..20]
+        );
+        Self::new(bytes, &etag)
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// One tenant as the client API serves it.
+pub struct TenantEntry {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Content version when loaded (compared by the periodic check).
+    pub content_version: i64,
+    /// `Some` while the tenant is pending, held or frozen: the suspended payload.
+    pub suspended: Option<Cached>,
+    /// The app config.
+    pub app: Cached,
+    /// The tiny version document.
+    pub version_doc: Cached,
+    pages: RwLock<HashMap<String, Option<Cached>>>,
+    rps: f64,
+    bucket: Mutex<Bucket>,
+    loaded_at: Instant,
+}
+
+impl TenantEntry {
+    /// Takes one token; `false` when the tenant is over its rate.
+    pub fn admit(&self) -> bool {
+        let mut b = self.bucket.lock().expect("bucket lock");
+        let now = Instant::now();
+        b.tokens =
+            (b.tokens + now.duration_since(b.at).as_secs_f64() * self.rps).min(self.rps.max(1.0));
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+enum Entry {
+    Unknown(Instant),
+    Tenant(Arc<TenantEntry>),
+}
+
+/// See the module documentation.
+pub struct ClientCache {
+    entries: RwLock<HashMap<String, Entry>>,
+    appids: RwLock<HashMap<TenantId, String>>,
+    bytes: AtomicUsize,
+    max_bytes: usize,
+    misses: Semaphore,
+    /// Database loads so far (tests read it to prove hits touch no database).
+    pub loads: AtomicU64,
+}
+
+const NEGATIVE_TTL: Duration = Duration::from_secs(30);
+
+/// What a lookup found.
+pub enum Lookup {
+    /// No tenant has this appid.
+    Unknown,
+    /// The tenant.
+    Tenant(Arc<TenantEntry>),
+}
+
+impl ClientCache {
+    /// An empty cache holding at most `max_bytes` of documents.
+    pub fn new(max_bytes: usize, miss_concurrency: usize) -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+            appids: RwLock::new(HashMap::new()),
+            bytes: AtomicUsize::new(0),
+            max_bytes,
+            misses: Semaphore::new(miss_concurrency.max(1)),
+            loads: AtomicU64::new(0),
+        }
+    }
+
+    /// The tenant behind `appid`, from memory or (once) from the database.
+    pub async fn tenant(&self, state: &AppState, appid: &str) -> AppResult<Lookup> {
+        if let Some(hit) = self.peek(appid) {
+            return Ok(hit);
+        }
+        // One load at a time per permit: a flood of misses queues here, not in the database.
+        let _permit = self
+            .misses
+            .acquire()
+            .await
+            .expect("semaphore is never closed");
+        if let Some(hit) = self.peek(appid) {
+            return Ok(hit);
+        }
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let loaded = load_tenant(state, appid).await?;
+        let mut entries = self.entries.write().expect("cache lock");
+        match loaded {
+            None => {
+                entries.insert(appid.to_owned(), Entry::Unknown(Instant::now()));
+                Ok(Lookup::Unknown)
+            }
+            Some(entry) => {
+                let entry = Arc::new(entry);
+                let size = entry.app.bytes.len() + entry.version_doc.bytes.len();
+                self.bytes.fetch_add(size, Ordering::Relaxed);
+                self.appids
+                    .write()
+                    .expect("cache lock")
+                    .insert(entry.tenant, appid.to_owned());
+                entries.insert(appid.to_owned(), Entry::Tenant(entry.clone()));
+                drop(entries);
+                self.enforce_budget();
+                Ok(Lookup::Tenant(entry))
+            }
+        }
+    }
+
+    fn peek(&self, appid: &str) -> Option<Lookup> {
+        let entries = self.entries.read().expect("cache lock");
+        match entries.get(appid)? {
+            Entry::Unknown(at) if at.elapsed() < NEGATIVE_TTL => Some(Lookup::Unknown),
+            Entry::Unknown(_) => None,
+            Entry::Tenant(t) => Some(Lookup::Tenant(t.clone())),
+        }
+    }
+
+    /// The published page `slug` of a cached tenant (`None`: 404).
+    pub async fn page(
+        &self,
+        state: &AppState,
+        entry: &TenantEntry,
+        slug: &str,
+    ) -> AppResult<Option<Cached>> {
+        if let Some(hit) = entry.pages.read().expect("cache lock").get(slug) {
+            return Ok(hit.clone());
+        }
+        let _permit = self
+            .misses
+            .acquire()
+            .await
+            .expect("semaphore is never closed");
+        if let Some(hit) = entry.pages.read().expect("cache lock").get(slug) {
+            return Ok(hit.clone());
+        }
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let page = pages::Entity::find()
+            .filter(pages::Column::TenantId.eq(entry.tenant.0))
+            .filter(pages::Column::Slug.eq(slug))
+            .filter(pages::Column::IsPublished.eq(true))
+            .filter(pages::Column::TakenDownAt.is_null())
+            .one(&state.db)
+            .await?;
+        let cached = match page.and_then(|p| p.published_version.map(|v| (p.id, v))) {
+            None => None,
+            Some((id, v)) => page_versions::Entity::find()
+                .filter(page_versions::Column::PageId.eq(id))
+                .filter(page_versions::Column::Version.eq(v))
+                .one(&state.db)
+                .await?
+                .and_then(|v| Some(Cached::new(v.rendered?.into_bytes(), &v.rendered_etag?))),
+        };
+        let size = cached.as_ref().map_or(64, |c| c.bytes.len());
+        // Only remember slugs the tenant has (or a bounded number of misses).
+        let mut pages = entry.pages.write().expect("cache lock");
+        if cached.is_some() || pages.len() < 1024 {
+            pages.insert(slug.to_owned(), cached.clone());
+            self.bytes.fetch_add(size, Ordering::Relaxed);
+        }
+        drop(pages);
+        self.enforce_budget();
+        Ok(cached)
+    }
+
+    /// Forgets a tenant (after a change); the next request reloads it.
+    pub fn invalidate_tenant(&self, tenant: TenantId) {
+        let appid = self.appids.write().expect("cache lock").remove(&tenant);
+        if let Some(appid) = appid {
+            self.entries.write().expect("cache lock").remove(&appid);
+        }
+    }
+
+    /// Forgets a (possibly negative) appid entry.
+    pub fn invalidate_appid(&self, appid: &str) {
+        self.entries.write().expect("cache lock").remove(appid);
+    }
+
+    /// Forgets everything (after a lost invalidation channel).
+    pub fn clear(&self) {
+        self.entries.write().expect("cache lock").clear();
+        self.appids.write().expect("cache lock").clear();
+        self.bytes.store(0, Ordering::Relaxed);
+    }
+
+    /// Cached tenants with the content version they were loaded at.
+    pub fn cached_versions(&self) -> Vec<(TenantId, i64)> {
+        self.entries
+            .read()
+            .expect("cache lock")
+            .values()
+            .filter_map(|e| match e {
+                Entry::Tenant(t) => Some((t.tenant, t.content_version)),
+                Entry::Unknown(_) => None,
+            })
+            .collect()
+    }
+
+    fn enforce_budget(&self) {
+        if self.bytes.load(Ordering::Relaxed) <= self.max_bytes {
+            return;
+        }
+        // Over budget: drop the oldest half of the tenants (coarse, but rare and cheap).
+        let mut entries = self.entries.write().expect("cache lock");
+        let mut tenants: Vec<(String, Instant)> = entries
+            .iter()
+            .filter_map(|(k, e)| match e {
+                Entry::Tenant(t) => Some((k.clone(), t.loaded_at)),
+                Entry::Unknown(_) => None,
+            })
+            .collect();
+        tenants.sort_by_key(|(_, at)| *at);
+        for (appid, _) in tenants.iter().take(tenants.len() / 2 + 1) {
+            entries.remove(appid);
+        }
+        entries.retain(|_, e| !matches!(e, Entry::Unknown(_)));
+        self.bytes.store(self.max_bytes / 2, Ordering::Relaxed);
+    }
+}
+
+/// Why a tenant is suspended, for the payload.
+fn suspension(state: &TenantState) -> Option<&'static str> {
+    match state.status {
+        TenantStatus::Pending => Some("pending"),
+        TenantStatus::Frozen => Some("frozen"),
+        TenantStatus::Active if state.holds.contains(&HoldKind::Takedown) => Some("takedown"),
+        TenantStatus::Active if !state.holds.is_empty() => Some("on_hold"),
+        _ => None,
+    }
+}
+
+async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEntry>> {
+    let Some(row) = tenants::Entity::find()
+        .filter(tenants::Column::Appid.eq(appid))
+        .filter(tenants::Column::Status.ne(TenantStatus::Deleted.as_str()))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let tenant = TenantId(row.id);
+    let holds = tenant_holds::Entity::find()
+        .filter(tenant_holds::Column::TenantId.eq(row.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|h| h.kind.parse().ok())
+        .collect();
+    let status: TenantStatus = row.status.parse().unwrap_or(TenantStatus::Pending);
+    let tenant_state = TenantState { status, holds };
+    let settings = tenant_settings::Entity::find_by_id(row.id)
+        .one(&state.db)
+        .await?;
+    let content_version = settings.as_ref().map(|s| s.content_version).unwrap_or(0);
+    let app = match settings.and_then(|s| Some((s.app_config?, s.app_config_etag?))) {
+        Some((body, etag)) => Cached::new(body.into_bytes(), &etag),
+        None => {
+            let r = crate::services::client_content::render_app_config(
+                &state.db,
+                state,
+                tenant,
+                content_version,
+            )
+            .await?;
+            Cached::new(r.bytes, &r.etag)
+        }
+    };
+    let rps = match row.plan_version_id {
+        Some(v) => plan_versions::Entity::find_by_id(v)
+            .one(&state.db)
+            .await?
+            .map(|p| p.client_rps)
+            .unwrap_or(10),
+        None => 10,
+    } as f64
+        / state.settings.client.instances.max(1) as f64;
+    let suspended = suspension(&tenant_state).map(|reason| {
+        Cached::json(&serde_json::json!({
+            "suspended": true,
+            "reason": reason,
+            "name": row.business_name,
+            "message": {
+                "zh-CN": "该小程序暂停服务，请稍后再来。",
+                "en": "This mini-program is temporarily unavailable."
+            },
+            "contact": state.settings.client.support_contact,
+        }))
+    });
+    Ok(Some(TenantEntry {
+        tenant,
+        content_version,
+        suspended,
+        app,
+        version_doc: Cached::json(&serde_json::json!({ "content_version": content_version })),
+        pages: RwLock::new(HashMap::new()),
+        rps: rps.max(0.01),
+        bucket: Mutex::new(Bucket {
+            tokens: rps.max(1.0),
+            at: Instant::now(),
+        }),
+        loaded_at: Instant::now(),
+    }))
+}
