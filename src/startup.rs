@@ -94,6 +94,10 @@ pub async fn build_state(
         client_cache: Arc::new(crate::services::client_cache::ClientCache::new(
             settings.client.cache_max_bytes,
             settings.client.miss_concurrency,
+            actix_web::http::header::HeaderValue::from_str(&format!(
+                "public, max-age={}, stale-while-revalidate={}",
+                settings.client.max_age_secs, settings.client.stale_while_revalidate_secs
+            ))?,
         )),
         meter: Default::default(),
     })

@@ -41,23 +41,8 @@ async fn entry(state: &AppState, req: &HttpRequest, appid: &str) -> AppResult<Ar
     }
 }
 
-fn cache_control(state: &AppState) -> HeaderValue {
-    let c = &state.settings.client;
-    HeaderValue::from_str(&format!(
-        "public, max-age={}, stale-while-revalidate={}",
-        c.max_age_secs, c.stale_while_revalidate_secs
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
-}
-
 /// Sends `doc`, or 304 when `If-None-Match` already names it.
-fn respond(
-    state: &AppState,
-    req: &HttpRequest,
-    entry: &TenantEntry,
-    page: Option<&str>,
-    doc: &Cached,
-) -> HttpResponse {
+fn respond(state: &AppState, req: &HttpRequest, entry: &TenantEntry, doc: &Cached) -> HttpResponse {
     let fresh = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| {
         v.as_bytes().split(|b| *b == b',').any(|t| {
             t.trim_ascii()
@@ -72,9 +57,12 @@ fn respond(
     } else {
         (HttpResponse::Ok(), Outcome::Served)
     };
-    state.meter.record(entry.tenant, page, outcome);
+    state.meter.record(entry.tenant, doc.slug.as_ref(), outcome);
     res.insert_header((header::ETAG, doc.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control(state)));
+        .insert_header((
+            header::CACHE_CONTROL,
+            state.client_cache.cache_control.clone(),
+        ));
     if fresh {
         res.finish()
     } else {
@@ -108,7 +96,7 @@ async fn client_app(
         return Ok(res);
     }
     let doc = entry.suspended.as_ref().unwrap_or(&entry.app);
-    Ok(respond(&state, &req, &entry, None, doc))
+    Ok(respond(&state, &req, &entry, doc))
 }
 
 /// The content version: re-download the app config and pages only when it changes.
@@ -125,7 +113,7 @@ async fn client_version(
         return Ok(res);
     }
     let version_doc = entry.version_doc.clone();
-    Ok(respond(&state, &req, &entry, None, &version_doc))
+    Ok(respond(&state, &req, &entry, &version_doc))
 }
 
 /// A published page's rendered JSON.
@@ -133,21 +121,19 @@ async fn client_version(
     responses((status = 200, description = "The page, or the suspended payload"), (status = 304, description = "Not modified"),
         (status = 404, description = "Unknown appid or slug, unpublished or taken down", body = ErrorBody), (status = 429, description = "Over the plan's rate", body = ErrorBody)))]
 #[get("/client/v1/{appid}/pages/{slug}")]
-async fn client_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> AppResult<HttpResponse> {
-    let (appid, slug) = path.into_inner();
-    let entry = entry(&state, &req, &appid).await?;
+async fn client_page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    // Borrowed from the matched path: no allocation on the hot path.
+    let appid = req.match_info().get("appid").unwrap_or("");
+    let slug = req.match_info().get("slug").unwrap_or("");
+    let entry = entry(&state, &req, appid).await?;
     if let Some(res) = throttled(&state, &entry) {
         return Ok(res);
     }
     if let Some(suspended) = &entry.suspended {
-        return Ok(respond(&state, &req, &entry, None, suspended));
+        return Ok(respond(&state, &req, &entry, suspended));
     }
-    match state.client_cache.page(&state, &entry, &slug).await? {
-        Some(doc) => Ok(respond(&state, &req, &entry, Some(&slug), &doc)),
+    match state.client_cache.page(&state, &entry, slug).await? {
+        Some(doc) => Ok(respond(&state, &req, &entry, &doc)),
         None => Err(AppError::new(ErrorCode::NotFound)),
     }
 }

@@ -9,6 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 /// Paths and their methods.
 pub struct RouteTable {
     routes: Vec<(Vec<Segment>, Vec<Method>)>,
+    patterns: Vec<String>,
+    /// Route indexes by (segment count, first segment): a lookup compares a handful of
+    /// candidates' segments, no regular expressions.
+    by_shape: std::collections::HashMap<(usize, String), Vec<usize>>,
 }
 
 enum Segment {
@@ -19,7 +23,8 @@ enum Segment {
 impl RouteTable {
     /// From the OpenAPI document of the app.
     pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
-        let routes = api
+        let patterns: Vec<String> = api.paths.paths.keys().cloned().collect();
+        let routes: Vec<(Vec<Segment>, Vec<Method>)> = api
             .paths
             .paths
             .iter()
@@ -51,7 +56,42 @@ impl RouteTable {
                 (segments, methods)
             })
             .collect();
-        Self { routes }
+        let mut by_shape: std::collections::HashMap<(usize, String), Vec<usize>> =
+            Default::default();
+        for (i, (segments, _)) in routes.iter().enumerate() {
+            let first = match segments.first() {
+                Some(Segment::Literal(l)) => l.clone(),
+                _ => String::new(),
+            };
+            by_shape.entry((segments.len(), first)).or_default().push(i);
+        }
+        Self {
+            routes,
+            patterns,
+            by_shape,
+        }
+    }
+
+    /// The index and pattern of the documented route `path` matches, if any.
+    pub fn route_of(&self, path: &str) -> Option<(usize, &str)> {
+        let trimmed = path.trim_matches('/');
+        let count = trimmed.split('/').count();
+        let first = trimmed.split('/').next().unwrap_or("");
+        let candidates = self
+            .by_shape
+            .get(&(count, first.to_owned()))
+            .or_else(|| self.by_shape.get(&(count, String::new())))?;
+        candidates.iter().copied().find_map(|i| {
+            let matches = self.routes[i]
+                .0
+                .iter()
+                .zip(trimmed.split('/'))
+                .all(|(s, p)| match s {
+                    Segment::Literal(l) => l == p,
+                    Segment::Param => !p.is_empty(),
+                });
+            matches.then(|| (i, self.patterns[i].as_str()))
+        })
     }
 
     /// Methods allowed on `path`, empty when no route matches it.

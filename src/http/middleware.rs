@@ -17,6 +17,17 @@ use tracing::Instrument;
 /// Response and request header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// A process-unique request id: a random per-process prefix and a counter, so the hot path
+/// pays neither a system call for randomness nor a clock read.
+fn next_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::now_v7().simple().to_string()[16..].to_owned());
+    format!("{prefix}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 fn accepted_request_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
     let ok = !value.is_empty()
@@ -33,7 +44,7 @@ pub async fn request_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    let request_id = accepted_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let request_id = accepted_request_id(&req).unwrap_or_else(next_request_id);
     let lang = Lang::from_accept_language(
         req.headers()
             .get(header::ACCEPT_LANGUAGE)
@@ -63,23 +74,16 @@ pub async fn request_context(
     );
 
     let status = response.status().as_u16();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
     let elapsed = started.elapsed();
     if let Some(state) = &state {
-        state
-            .metrics
-            .http_requests
-            .with_label_values(&[route.as_str(), method.as_str(), &status.to_string()])
-            .inc();
-        state
-            .metrics
-            .http_duration
-            .with_label_values(&[route.as_str(), method.as_str()])
-            .observe(elapsed.as_secs_f64());
+        let (counter, histogram) = route_metrics(state, response.request(), &method, status);
+        counter.inc();
+        histogram.observe(elapsed.as_secs_f64());
         if state.settings.log.access_log {
+            let route = response
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned());
             let tenant = response
                 .request()
                 .extensions()
@@ -137,4 +141,68 @@ fn ensure_json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> 
         }
     }
     ServiceResponse::new(req, new)
+}
+
+type RouteKey = (usize, usize, actix_web::http::Method, u16);
+
+thread_local! {
+    /// Metric handles per (registry, route, method, status) on this worker thread, so a
+    /// request costs two atomic updates instead of label hashing and a route string.
+    static ROUTE_METRICS: std::cell::RefCell<std::collections::HashMap<RouteKey, (prometheus::IntCounter, prometheus::Histogram)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn route_metrics(
+    state: &AppState,
+    req: &actix_web::HttpRequest,
+    method: &actix_web::http::Method,
+    status: u16,
+) -> (prometheus::IntCounter, prometheus::Histogram) {
+    // The route label comes from the app's route table (the OpenAPI document's), matched
+    // by segments: actix's `match_pattern` walks its resource map with regexes per call.
+    let table = req.app_data::<actix_web::web::Data<super::fallback::RouteTable>>();
+    let Some((index, pattern)) = table.and_then(|t| t.route_of(req.path())) else {
+        // Undocumented resources (Swagger UI) and unmatched requests: rare, no caching.
+        let route = if req.match_name().is_some()
+            || req.path().starts_with("/docs")
+            || req.path() == "/openapi.json"
+        {
+            req.match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned())
+        } else {
+            "unmatched".to_owned()
+        };
+        return (
+            state.metrics.http_requests.with_label_values(&[
+                route.as_str(),
+                method.as_str(),
+                &status.to_string(),
+            ]),
+            state
+                .metrics
+                .http_duration
+                .with_label_values(&[route.as_str(), method.as_str()]),
+        );
+    };
+    let registry = std::sync::Arc::as_ptr(&state.metrics) as usize;
+    let key = (registry, index, method.clone(), status);
+    ROUTE_METRICS.with(|cache| {
+        if let Some(handles) = cache.borrow().get(&key) {
+            return handles.clone();
+        }
+        let route = pattern.to_owned();
+        let handles = (
+            state.metrics.http_requests.with_label_values(&[
+                route.as_str(),
+                method.as_str(),
+                &status.to_string(),
+            ]),
+            state
+                .metrics
+                .http_duration
+                .with_label_values(&[route.as_str(), method.as_str()]),
+        );
+        cache.borrow_mut().insert(key, handles.clone());
+        handles
+    })
 }

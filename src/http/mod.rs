@@ -47,6 +47,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let cors_enabled = !state.settings.http.cors_origins.is_empty();
     let cors = cors(&state.settings.http.cors_origins);
     let (app, _) = routed_app().split_for_parts();
     app.app_data(web::Data::new(state))
@@ -55,7 +56,8 @@ pub fn app(
         .app_data(path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*openapi).clone()))
         .default_service(web::to(fallback::unmatched))
-        .wrap(cors)
+        // Without configured origins there is nothing for CORS to allow: skip its work.
+        .wrap(actix_web::middleware::Condition::new(cors_enabled, cors))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }
 

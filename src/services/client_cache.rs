@@ -19,6 +19,8 @@ use tokio::sync::Semaphore;
 /// A rendered document ready to send.
 #[derive(Clone, Debug)]
 pub struct Cached {
+    /// The page slug it was served under (metering key), for pages.
+    pub slug: Option<Arc<str>>,
     /// The body.
     pub bytes: Bytes,
     /// Its ETag header value.
@@ -28,6 +30,7 @@ pub struct Cached {
 impl Cached {
     fn new(bytes: Vec<u8>, etag: &str) -> Self {
         Self {
+            slug: None,
             bytes: Bytes::from(bytes),
             etag: HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
         }
@@ -97,6 +100,8 @@ pub struct ClientCache {
     misses: Semaphore,
     /// Database loads so far (tests read it to prove hits touch no database).
     pub loads: AtomicU64,
+    /// The `Cache-Control` of client answers, built once.
+    pub cache_control: HeaderValue,
 }
 
 const NEGATIVE_TTL: Duration = Duration::from_secs(30);
@@ -111,7 +116,7 @@ pub enum Lookup {
 
 impl ClientCache {
     /// An empty cache holding at most `max_bytes` of documents.
-    pub fn new(max_bytes: usize, miss_concurrency: usize) -> Self {
+    pub fn new(max_bytes: usize, miss_concurrency: usize, cache_control: HeaderValue) -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
             appids: RwLock::new(HashMap::new()),
@@ -119,6 +124,7 @@ impl ClientCache {
             max_bytes,
             misses: Semaphore::new(miss_concurrency.max(1)),
             loads: AtomicU64::new(0),
+            cache_control,
         }
     }
 
@@ -202,7 +208,11 @@ impl ClientCache {
                 .filter(page_versions::Column::Version.eq(v))
                 .one(&state.db)
                 .await?
-                .and_then(|v| Some(Cached::new(v.rendered?.into_bytes(), &v.rendered_etag?))),
+                .and_then(|v| Some(Cached::new(v.rendered?.into_bytes(), &v.rendered_etag?)))
+                .map(|c| Cached {
+                    slug: Some(Arc::from(slug)),
+                    ..c
+                }),
         };
         let size = cached.as_ref().map_or(64, |c| c.bytes.len());
         // Only remember slugs the tenant has (or a bounded number of misses).

@@ -6,7 +6,7 @@ use crate::domain::ids::TenantId;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Default, Debug)]
 struct Counts {
@@ -19,7 +19,7 @@ struct Counts {
 const SHARDS: usize = 16;
 
 /// Counters of one shard, by tenant and page slug (`None`: tenant-wide).
-type Shard = Mutex<HashMap<(TenantId, Option<String>), Counts>>;
+type Shard = Mutex<HashMap<(TenantId, Option<Arc<str>>), Counts>>;
 
 /// The meter of one instance.
 pub struct Meter {
@@ -54,7 +54,7 @@ fn shard_index() -> usize {
 
 impl Meter {
     /// Counts one request; `page` is the slug for page views.
-    pub fn record(&self, tenant: TenantId, page: Option<&str>, outcome: Outcome) {
+    pub fn record(&self, tenant: TenantId, page: Option<&Arc<str>>, outcome: Outcome) {
         let mut shard = self.shards[shard_index()].lock().expect("meter lock");
         let c = shard.entry((tenant, None)).or_default();
         c.requests += 1;
@@ -65,7 +65,7 @@ impl Meter {
         }
         if let (Some(slug), Outcome::Served | Outcome::NotModified) = (page, outcome) {
             shard
-                .entry((tenant, Some(slug.to_owned())))
+                .entry((tenant, Some(slug.clone())))
                 .or_default()
                 .page_views += 1;
         }
@@ -73,7 +73,7 @@ impl Meter {
 
     /// Adds everything counted so far to `day` in `usage_daily` and resets the counters.
     pub async fn flush(&self, db: &DatabaseConnection, day: NaiveDate) -> Result<(), DbErr> {
-        let mut merged: HashMap<(TenantId, Option<String>), Counts> = HashMap::new();
+        let mut merged: HashMap<(TenantId, Option<Arc<str>>), Counts> = HashMap::new();
         for shard in &self.shards {
             for (k, c) in std::mem::take(&mut *shard.lock().expect("meter lock")) {
                 let m = merged.entry(k).or_default();
@@ -97,7 +97,7 @@ impl Meter {
                 [
                     tenant.0.into(),
                     day.into(),
-                    slug.unwrap_or_default().into(),
+                    slug.map(|s| s.to_string()).unwrap_or_default().into(),
                     c.requests.into(),
                     c.throttled.into(),
                     c.not_modified.into(),
