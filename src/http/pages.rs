@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_page_versions)
         .service(get_page_version)
         .service(restore_page_version)
+        .service(preview_page)
         .service(staff_list_pages)
         .service(take_down_page)
         .service(lift_page_takedown);
@@ -341,6 +342,31 @@ async fn restore_page_version(
     Ok(HttpResponse::Ok()
         .insert_header(etag(page.revision))
         .json(page))
+}
+
+/// Which version to preview.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewQuery {
+    /// A published version; omitted: the draft.
+    pub version: Option<i32>,
+}
+
+/// Renders the draft (or version n) exactly as the client API would serve it.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id"), PreviewQuery), security(("bearer" = [])),
+    responses((status = 200, description = "The client's view JSON"), (status = 404, description = "Not found", body = ErrorBody), (status = 422, description = "`render_failed`", body = ErrorBody)))]
+#[get("/pages/{page_id}/preview")]
+async fn preview_page(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    id: web::Path<uuid::Uuid>,
+    q: web::Query<PreviewQuery>,
+) -> AppResult<HttpResponse> {
+    let rendered = pages::preview(&state, access.tenant, *id, q.version).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::ETAG, rendered.etag))
+        .body(rendered.bytes))
 }
 
 /// A tenant's pages, for staff (takedown decisions).

@@ -782,3 +782,46 @@ pub async fn set_takedown(
     state.invalidate_tenant(tenant);
     get(state, tenant, id).await
 }
+
+/// Exactly what the client API would serve for version `n`, or for the draft rendered now
+/// (as if published as the next version).
+pub async fn preview(
+    state: &AppState,
+    tenant: TenantId,
+    id: Uuid,
+    version: Option<i32>,
+) -> AppResult<crate::render::renderer::Rendered> {
+    let page = find_page(&state.db, tenant, id).await?;
+    if let Some(n) = version {
+        let v = page_versions::Entity::find()
+            .filter(page_versions::Column::PageId.eq(id))
+            .filter(page_versions::Column::Version.eq(n))
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+        if let (Some(bytes), Some(etag)) = (v.rendered, v.rendered_etag) {
+            return Ok(crate::render::renderer::Rendered {
+                bytes: bytes.into_bytes(),
+                etag,
+            });
+        }
+    }
+    let appid = entity::tenants::Entity::find_by_id(tenant.0)
+        .one(&state.db)
+        .await?
+        .and_then(|t| t.appid);
+    state
+        .renderer
+        .render_page(
+            &page.slug,
+            &page.title,
+            page.published_version.unwrap_or(0) + 1,
+            &page.navigation_bar,
+            &page.draft_layout,
+            &crate::services::client_content::asset_base(state, appid.as_deref()),
+        )
+        .map_err(|fault| {
+            AppError::new(ErrorCode::RenderFailed)
+                .with_details(serde_json::json!({ "component_id": fault.component_id }))
+        })
+}

@@ -102,6 +102,28 @@ async fn publish_serves_rendered_json_with_etags_from_memory() {
     let res = get(&app, &format!("/client/v1/{APPID}/pages/home"), None).await;
     assert_eq!(res.status(), 200);
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    // The preview of version 1 is byte for byte what the client API serves.
+    let preview = app
+        .get(&format!("/api/v1/pages/{id}/preview?version=1"), &owner)
+        .await;
+    assert_eq!(preview.headers()["etag"].to_str().unwrap(), etag);
+    let preview_bytes = preview.bytes().await.unwrap();
+    let served = get(&app, &format!("/client/v1/{APPID}/pages/home"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(preview_bytes, served);
+    let (status, draft) = status_json(
+        app.get(&format!("/api/v1/pages/{id}/preview"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, draft["version"].as_i64()),
+        (200, Some(2)),
+        "the draft previews as the next version"
+    );
     assert!(
         res.headers()["cache-control"]
             .to_str()
