@@ -37,6 +37,34 @@ pub struct Settings {
     pub render: RenderSettings,
     /// The public client API.
     pub client: ClientSettings,
+    /// Subscription lifecycle.
+    pub lifecycle: LifecycleSettings,
+}
+
+/// `[lifecycle]`: reminders, freeze, deletion, exports.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LifecycleSettings {
+    /// Extra years of the working-day calendar, same format as `data/cn-workdays.json`;
+    /// re-read when it changes, so a new State Council notice needs no release.
+    pub calendar_file: Option<PathBuf>,
+    /// Alert agency admins when the calendar covers fewer days than this.
+    pub coverage_alert_days: i64,
+    /// Tenants frozen per transaction by the freeze sweep.
+    pub batch_size: usize,
+    /// How long an export's download link stays valid.
+    pub export_link_hours: i64,
+}
+
+impl Default for LifecycleSettings {
+    fn default() -> Self {
+        Self {
+            calendar_file: None,
+            coverage_alert_days: 60,
+            batch_size: 500,
+            export_link_hours: 24,
+        }
+    }
 }
 
 /// `[server]`
@@ -713,6 +741,7 @@ mod tests {
             "storage.s3_bucket",
             "storage.s3_access_key_id",
             "render.templates_dir",
+            "lifecycle.calendar_file",
         ]
         .into_iter()
         .map(String::from)

@@ -48,6 +48,46 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The working-day calendar (shipped arrangement plus `lifecycle.calendar_file`).
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// The subscription lifecycle.
+    Lifecycle {
+        #[command(subcommand)]
+        command: LifecycleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// One line per date: `YYYY-MM-DD <workday|weekend|holiday|makeup>`.
+    Days {
+        /// First date (inclusive).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last date (inclusive).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
+    /// The N-th working day strictly after DATE.
+    AddWorkdays {
+        /// The date to count from (not counted).
+        date: chrono::NaiveDate,
+        /// How many working days.
+        n: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum LifecycleCommand {
+    /// What the sweeps will do on each coming day, and why (changes nothing).
+    Plan {
+        /// Days ahead (1–366).
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +103,14 @@ fn main() -> anyhow::Result<()> {
             "{}",
             serde_json::to_string_pretty(&weapp_builder::http::openapi_document())?
         );
+        return Ok(());
+    }
+    if let Command::Calendar { command } = &command {
+        // A plain message and a non-zero exit, not a backtrace: operators script this.
+        if let Err(e) = calendar_command(&settings, command) {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
         return Ok(());
     }
     telemetry::init(&settings.log);
@@ -87,9 +135,59 @@ fn main() -> anyhow::Result<()> {
                 username,
                 generate_password,
             } => create_admin(settings, secrets, &username, generate_password).await,
-            Command::Openapi => unreachable!("handled above"),
+            Command::Lifecycle {
+                command: LifecycleCommand::Plan { days },
+            } => lifecycle_plan(settings, secrets, days).await,
+            Command::Openapi | Command::Calendar { .. } => unreachable!("handled above"),
         }
     })
+}
+
+fn calendar_command(settings: &Settings, command: &CalendarCommand) -> anyhow::Result<()> {
+    let source = weapp_builder::lifecycle::calendar::CalendarSource::load(
+        settings.lifecycle.calendar_file.clone(),
+    )?;
+    let calendar = source.current();
+    match command {
+        CalendarCommand::Days { from, to } => {
+            anyhow::ensure!(from <= to, "--from must not be after --to");
+            let mut out = std::io::stdout().lock();
+            let mut day = *from;
+            while day <= *to {
+                let kind = calendar.kind(day)?;
+                writeln!(out, "{day} {}", kind.as_str())?;
+                day = day.succ_opt().context("date overflow")?;
+            }
+        }
+        CalendarCommand::AddWorkdays { date, n } => {
+            println!("{}", calendar.add_workdays(*date, *n)?);
+        }
+    }
+    Ok(())
+}
+
+async fn lifecycle_plan(settings: Settings, secrets: Secrets, days: i64) -> anyhow::Result<()> {
+    let state = build_state(&settings, &secrets, Clock::system(), false).await?;
+    let plan = weapp_builder::lifecycle::planner::plan(&state, state.clock.now(), days)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if plan.is_empty() {
+        println!("nothing planned in the next {days} days");
+    }
+    for day in plan {
+        println!("{}", day.date);
+        for a in day.actions {
+            println!(
+                "  {} {:<12} {} {}  ({})",
+                weapp_builder::domain::time::shanghai_display(a.at),
+                a.action,
+                a.tenant_id,
+                a.business_name,
+                a.reason
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings, secrets: Secrets) -> anyhow::Result<()> {

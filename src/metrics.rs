@@ -21,6 +21,8 @@ pub struct Metrics {
     pub job_runs: IntCounterVec,
     /// Sweep runs by sweep and outcome (`ok`, `failed`).
     pub sweep_runs: IntCounterVec,
+    /// Days from today to the working-day calendar's last covered date.
+    pub calendar_coverage_days: IntGauge,
 }
 
 impl Metrics {
@@ -64,8 +66,14 @@ impl Metrics {
             &["sweep", "outcome"],
         )
         .expect("valid metric");
+        let calendar_coverage_days = IntGauge::new(
+            "calendar_coverage_days",
+            "Days left until the working-day calendar's last covered date",
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(calendar_coverage_days.clone()),
             Box::new(http_duration.clone()),
             Box::new(jobs_by_status.clone()),
             Box::new(jobs_dead.clone()),
@@ -82,6 +90,7 @@ impl Metrics {
             jobs_dead,
             job_runs,
             sweep_runs,
+            calendar_coverage_days,
         }
     }
 

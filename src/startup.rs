@@ -89,7 +89,7 @@ pub async fn build_state(
         instance_id: uuid::Uuid::now_v7().simple().to_string()[20..].into(),
         faults: Default::default(),
         renderer,
-        catalog,
+        catalog: catalog.clone(),
         store,
         client_cache: Arc::new(crate::services::client_cache::ClientCache::new(
             settings.client.cache_max_bytes,
@@ -100,6 +100,10 @@ pub async fn build_state(
             ))?,
         )),
         meter: Default::default(),
+        notices: Arc::new(crate::render::notices::NoticeRenderer::new(&catalog)?),
+        calendar: Arc::new(crate::lifecycle::calendar::CalendarSource::load(
+            settings.lifecycle.calendar_file.clone(),
+        )?),
     })
 }
 
@@ -161,6 +165,9 @@ impl Application {
         let mut scheduler = Scheduler::new();
         scheduler.register(Arc::new(HousekeepingSweep));
         scheduler.register(Arc::new(crate::lifecycle::overdue::OverdueSweep));
+        scheduler.register(Arc::new(crate::lifecycle::FreezeSweep));
+        scheduler.register(Arc::new(crate::lifecycle::ReminderSweep));
+        scheduler.register(Arc::new(crate::lifecycle::PurgeSweep));
         for sweep in options.extra_sweeps {
             scheduler.register(sweep);
         }

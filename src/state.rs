@@ -43,6 +43,10 @@ pub struct AppState {
     pub client_cache: Arc<crate::services::client_cache::ClientCache>,
     /// Client traffic meters.
     pub meter: Arc<crate::services::meter::Meter>,
+    /// In-system notice templates.
+    pub notices: Arc<crate::render::notices::NoticeRenderer>,
+    /// The working-day calendar in effect.
+    pub calendar: Arc<crate::lifecycle::calendar::CalendarSource>,
 }
 
 impl AppState {

@@ -18,6 +18,16 @@ pub struct Model {
     pub appid: Option<String>,
     pub term_end_date: Option<Date>,
     pub status_changed_at: DateTimeUtc,
+    /// 00:00 Asia/Shanghai after the end date, when it was frozen.
+    pub frozen_at: Option<DateTimeUtc>,
+    /// When its data is deleted; empty while the calendar does not reach far enough.
+    pub delete_after: Option<DateTimeUtc>,
+    /// When the purge finished (the row is a tombstone from then on).
+    pub deleted_at: Option<DateTimeUtc>,
+    /// Why the status last changed (`term_ended`, `grace_period_over`, …).
+    pub status_cause: Option<String>,
+    /// Who changed it last (`system` or a username).
+    pub status_actor: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_agency;
 mod m20261123_000003_pages;
+mod m20261123_000004_lifecycle;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_agency::Migration),
             Box::new(m20261123_000003_pages::Migration),
+            Box::new(m20261123_000004_lifecycle::Migration),
         ]
     }
 }

@@ -65,6 +65,14 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             .to_lowercase()
             .into(),
     );
+    // The calendar never makes the instance unready: freezes still happen without it;
+    // operators watch the days left (also the `calendar_coverage_days` metric).
+    let today = crate::domain::time::shanghai_date(state.clock.now());
+    if let Some((until, days_left)) = state.calendar.coverage(today) {
+        state.metrics.calendar_coverage_days.set(days_left);
+        checks.insert("calendar_coverage_until".into(), until.to_string().into());
+        checks.insert("calendar_coverage_days_left".into(), days_left.into());
+    }
     let body = ReadyBody {
         status: if db_ok { "ready" } else { "not_ready" },
         checks,

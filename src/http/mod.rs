@@ -12,6 +12,7 @@ pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod jobs;
+pub mod lifecycle;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
@@ -89,6 +90,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(assets::configure)
                 .configure(settings::configure)
                 .configure(reports::configure)
+                .configure(lifecycle::configure)
                 .configure(jobs::configure),
         )
 }

@@ -28,6 +28,8 @@ Errors are `{code, message, details}`; every code is listed in docs/error-codes.
         (name = "assets", description = "Uploaded images and videos"),
         (name = "settings", description = "Tab bar and theme"),
         (name = "reports", description = "Usage reports"),
+        (name = "notifications", description = "In-system notices: inbox and broadcast"),
+        (name = "lifecycle", description = "Subscription lifecycle: planner and exports"),
         (name = "client", description = "Public client API of the mini-program (no login)"),
         (name = "operations", description = "Health, metrics, job queue"),
     )

@@ -84,5 +84,9 @@ impl JobRegistry {
 pub fn product_handlers() -> JobRegistry {
     let mut registry = JobRegistry::default();
     registry.register(Arc::new(tenant_events::TenantStateChangedHandler));
+    registry.register(Arc::new(crate::lifecycle::purge::PurgeHandler));
+    registry.register(Arc::new(
+        crate::services::notifications::DeliverNoticeHandler,
+    ));
     registry
 }

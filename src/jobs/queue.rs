@@ -116,9 +116,47 @@ impl JobQueue {
         conn: &impl ConnectionTrait,
         job: NewJob,
     ) -> Result<Option<Uuid>, DbErr> {
-        let now = self.clock.now();
         let id = Uuid::now_v7();
-        let row = jobs::ActiveModel {
+        let inserted = jobs::Entity::insert(self.row(id, job))
+            .on_conflict(
+                OnConflict::column(jobs::Column::DedupKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+        Ok((inserted > 0).then_some(id))
+    }
+
+    /// Inserts many jobs in multi-row inserts (set-based sweeps); jobs whose dedup key
+    /// exists are skipped. Returns how many were inserted.
+    pub async fn enqueue_many(
+        &self,
+        conn: &impl ConnectionTrait,
+        jobs: Vec<NewJob>,
+    ) -> Result<u64, DbErr> {
+        let mut inserted = 0;
+        let mut rows = jobs
+            .into_iter()
+            .map(|j| self.row(Uuid::now_v7(), j))
+            .peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(500).collect();
+            inserted += jobs::Entity::insert_many(chunk)
+                .on_conflict(
+                    OnConflict::column(jobs::Column::DedupKey)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(conn)
+                .await?;
+        }
+        Ok(inserted)
+    }
+
+    fn row(&self, id: Uuid, job: NewJob) -> jobs::ActiveModel {
+        let now = self.clock.now();
+        jobs::ActiveModel {
             id: Set(id),
             kind: Set(job.kind),
             payload: Set(job.payload),
@@ -134,16 +172,7 @@ impl JobQueue {
             created_at: Set(now),
             updated_at: Set(now),
             finished_at: Set(None),
-        };
-        let inserted = jobs::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(jobs::Column::DedupKey)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-        Ok((inserted > 0).then_some(id))
+        }
     }
 
     /// Claims the next due job for `worker`: a queued job whose time has come, or a running

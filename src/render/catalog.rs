@@ -95,6 +95,7 @@ pub struct SystemAsset {
 /// Everything loaded from `page-templates/`.
 pub struct Catalog {
     templates: BTreeMap<String, (String, String)>,
+    notices: BTreeMap<String, (String, String)>,
     specs: BTreeMap<String, ComponentSpec>,
     infos: BTreeMap<String, ComponentInfo>,
     starters: Vec<StarterPage>,
@@ -243,6 +244,15 @@ impl Catalog {
                 );
             }
         }
+        let mut notices = BTreeMap::new();
+        for file in source.files("notifications")? {
+            if let Some(kind) = file.strip_suffix(".hbs") {
+                let path = format!("notifications/{file}");
+                let text = String::from_utf8(source.read(&path)?)
+                    .with_context(|| format!("page-templates/{path} is not UTF-8"))?;
+                notices.insert(kind.to_owned(), (format!("page-templates/{path}"), text));
+            }
+        }
         let mut system_assets = BTreeMap::new();
         for file in source.files("assets")? {
             let bytes = source.read(&format!("assets/{file}"))?;
@@ -292,6 +302,7 @@ impl Catalog {
         }
         Ok(Self {
             templates,
+            notices,
             specs,
             infos,
             starters,
@@ -305,6 +316,12 @@ impl Catalog {
     /// Template sources by name (`<component type>` or `app/<name>`), with their file.
     pub fn templates(&self) -> &BTreeMap<String, (String, String)> {
         &self.templates
+    }
+
+    /// Notice templates by kind (`page-templates/notifications/<kind>.hbs`), with their
+    /// file: the first line is the title, the rest after a blank line the text.
+    pub fn notices(&self) -> &BTreeMap<String, (String, String)> {
+        &self.notices
     }
 
     /// The JSON Schema document of a component type.

@@ -2,4 +2,5 @@
 //! metadata), starter pages and system placeholder assets.
 
 pub mod catalog;
+pub mod notices;
 pub mod renderer;

@@ -66,7 +66,35 @@ pub async fn record(
     record: AuditRecord,
 ) -> Result<Uuid, DbErr> {
     let id = Uuid::now_v7();
-    audit_events::Entity::insert(audit_events::ActiveModel {
+    audit_events::Entity::insert(row(id, at, record))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Appends many events in multi-row inserts (set-based sweeps), in the caller's
+/// transaction.
+pub async fn record_many(
+    conn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    records: Vec<AuditRecord>,
+) -> Result<(), DbErr> {
+    let mut rows = records
+        .into_iter()
+        .map(|r| row(Uuid::now_v7(), at, r))
+        .peekable();
+    while rows.peek().is_some() {
+        // 11 columns a row: 500 rows stay under every backend's bind-parameter limit.
+        let chunk: Vec<_> = rows.by_ref().take(500).collect();
+        audit_events::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn row(id: Uuid, at: DateTime<Utc>, record: AuditRecord) -> audit_events::ActiveModel {
+    audit_events::ActiveModel {
         id: Set(id),
         occurred_at: Set(at),
         actor_id: Set(record.actor.id.map(|u| u.0)),
@@ -78,10 +106,7 @@ pub async fn record(
         subject_id: Set(record.subject_id),
         summary: Set(record.summary),
         request_id: Set(record.request_id),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(id)
+    }
 }
 
 /// Masks a phone number for logs, the audit log and message history: `13812341234` →

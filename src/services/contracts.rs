@@ -725,9 +725,7 @@ pub async fn record_payment(
     let txn = db::begin_write(&state.db).await?;
     // Locks the tenant row (PostgreSQL): payments, renewals and sweeps of one tenant queue up.
     let (tenant_row, _) = lock_snapshot(&txn, tenant).await?;
-    if tenant_row.status == TenantStatus::Deleted.as_str() {
-        return Err(AppError::new(ErrorCode::NotFound));
-    }
+    refuse_deleted_or_due(&tenant_row, now)?;
     if let Some(key) = &idempotency_key
         && let Some(existing) = payments::Entity::find()
             .filter(payments::Column::TenantId.eq(tenant.0))
@@ -832,6 +830,25 @@ pub async fn record_payment(
         contract,
         replayed: false,
     })
+}
+
+/// A deleted tenant is 404; from `delete_after` on a frozen tenant takes no renewal and no
+/// payment (409 `tenant_deletion_due`), even before the purge ran (SPEC §2.9).
+fn refuse_deleted_or_due(
+    row: &tenants::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if row.status == TenantStatus::Deleted.as_str() {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    if row.status == TenantStatus::Frozen.as_str()
+        && let Some(due) = row.delete_after
+        && now >= due
+    {
+        return Err(AppError::new(ErrorCode::TenantDeletionDue)
+            .with_details(serde_json::json!({ "delete_after": due })));
+    }
+    Ok(())
 }
 
 /// Marks a contract activated: the first one makes a pending tenant active; a renewal moves
@@ -969,9 +986,7 @@ pub async fn create_renewal(
 ) -> AppResult<RenewalResult> {
     let txn = db::begin_write(&state.db).await?;
     let (row, _) = lock_snapshot(&txn, tenant).await?;
-    if row.status == TenantStatus::Deleted.as_str() {
-        return Err(AppError::new(ErrorCode::NotFound));
-    }
+    refuse_deleted_or_due(&row, state.clock.now())?;
     let contracts = load_contracts(&txn, tenant).await?;
     if let Some(waiting) = contracts
         .iter()

@@ -10,6 +10,7 @@ pub mod client_sync;
 pub mod contracts;
 pub mod faults;
 pub mod meter;
+pub mod notifications;
 pub mod pages;
 pub mod plans;
 pub mod principals;

@@ -180,7 +180,7 @@ impl PrincipalCache {
                 Some(Arc::new(CachedTenant {
                     state: TenantState { status, holds },
                     account_manager_id: t.account_manager_id.map(UserId),
-                    delete_after: None,
+                    delete_after: t.delete_after,
                 }))
             }
         };

@@ -91,10 +91,28 @@ pub async fn change_status(
     }
     check_transition(from, to, cause).map_err(invalid)?;
     let now = state.clock.now();
-    let updated = tenants::Entity::update_many()
+    let mut update = tenants::Entity::update_many()
         .col_expr(tenants::Column::Status, Expr::value(to.as_str()))
         .col_expr(tenants::Column::StatusChangedAt, Expr::value(now))
-        .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
+        .col_expr(tenants::Column::StatusCause, Expr::value(cause.as_str()))
+        .col_expr(
+            tenants::Column::StatusActor,
+            Expr::value(ctx.actor.name.clone()),
+        )
+        .col_expr(tenants::Column::UpdatedAt, Expr::value(now));
+    if to == TenantStatus::Active {
+        // Reopened (or activated): no freeze and no deletion pending any more.
+        update = update
+            .col_expr(
+                tenants::Column::FrozenAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .col_expr(
+                tenants::Column::DeleteAfter,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            );
+    }
+    let updated = update
         .filter(tenants::Column::Id.eq(tenant.0))
         .filter(tenants::Column::Status.eq(from.as_str()))
         .exec(conn)
@@ -237,20 +255,28 @@ async fn record(
     crate::services::client_content::refresh(conn, state, tenant).await?;
     state
         .jobs
-        .enqueue(
-            conn,
-            NewJob::new(
-                STATE_CHANGED_JOB,
-                serde_json::json!({
-                    "tenant_id": tenant,
-                    "cause": cause,
-                    "old": before,
-                    "new": after,
-                    "at": now,
-                }),
-            )
-            .tenant(tenant),
-        )
+        .enqueue(conn, state_changed_job(tenant, cause, before, after, now))
         .await?;
     Ok(())
+}
+
+/// The `tenant.state_changed` outbox event of one change.
+pub fn state_changed_job(
+    tenant: TenantId,
+    cause: &str,
+    before: &StateSnapshot,
+    after: &StateSnapshot,
+    at: chrono::DateTime<chrono::Utc>,
+) -> NewJob {
+    NewJob::new(
+        STATE_CHANGED_JOB,
+        serde_json::json!({
+            "tenant_id": tenant,
+            "cause": cause,
+            "old": before,
+            "new": after,
+            "at": at,
+        }),
+    )
+    .tenant(tenant)
 }

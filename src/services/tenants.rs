@@ -269,8 +269,11 @@ pub async fn provision(
         appid: Set(appid.clone()),
         term_end_date: Set(Some(draft.end_date())),
         status_changed_at: Set(now),
+        status_cause: Set(Some("provisioned".into())),
+        status_actor: Set(Some(actor.username.clone())),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     })
     .exec_without_returning(&txn)
     .await

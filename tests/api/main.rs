@@ -10,6 +10,7 @@ mod client;
 mod errors;
 mod health;
 mod jobs;
+mod lifecycle;
 mod matrix;
 mod merchant_matrix;
 mod money;

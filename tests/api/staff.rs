@@ -29,6 +29,7 @@ pub async fn seed_tenant(app: &TestApp, status: &str) -> Uuid {
         status_changed_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     })
     .exec_without_returning(&app.state.db)
     .await

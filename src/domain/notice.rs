@@ -1,0 +1,104 @@
+//! In-system notices: what kinds exist and who receives each.
+
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// A kind of notice; each has a template `page-templates/notifications/<kind>.hbs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// 30 or 7 days before the end date.
+    RenewalReminder,
+    /// The term ended: frozen, with the deletion time and how to export.
+    Frozen,
+    /// Renewed while frozen: open again.
+    Reopened,
+    /// A milestone is overdue beyond the tolerance.
+    OverdueHoldSet,
+    /// The overdue milestone was paid.
+    OverdueHoldLifted,
+    /// The tenant's data was deleted (to staff).
+    Deleted,
+    /// The working-day calendar needs the next year (to agency admins).
+    CalendarCoverage,
+    /// An agency admin's message to all tenants or one plan's tenants.
+    Broadcast,
+}
+
+impl NoticeKind {
+    /// Every kind.
+    pub const ALL: [NoticeKind; 8] = [
+        NoticeKind::RenewalReminder,
+        NoticeKind::Frozen,
+        NoticeKind::Reopened,
+        NoticeKind::OverdueHoldSet,
+        NoticeKind::OverdueHoldLifted,
+        NoticeKind::Deleted,
+        NoticeKind::CalendarCoverage,
+        NoticeKind::Broadcast,
+    ];
+
+    /// Wire, database and template spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::RenewalReminder => "renewal_reminder",
+            NoticeKind::Frozen => "frozen",
+            NoticeKind::Reopened => "reopened",
+            NoticeKind::OverdueHoldSet => "overdue_hold_set",
+            NoticeKind::OverdueHoldLifted => "overdue_hold_lifted",
+            NoticeKind::Deleted => "deleted",
+            NoticeKind::CalendarCoverage => "calendar_coverage",
+            NoticeKind::Broadcast => "broadcast",
+        }
+    }
+}
+
+impl FromStr for NoticeKind {
+    type Err = super::tenant::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NoticeKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| super::tenant::UnknownValue(s.to_owned()))
+    }
+}
+
+/// Who receives a notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The tenant's merchant accounts and its account manager.
+    TenantAndManager,
+    /// The tenant's account manager and every agency admin (the tenant itself is gone).
+    ManagerAndAdmins,
+    /// Every agency admin.
+    AgencyAdmins,
+    /// The merchant accounts of every tenant not deleted, or of one plan's tenants.
+    AllTenants,
+}
+
+impl Audience {
+    /// Database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::TenantAndManager => "tenant_and_manager",
+            Audience::ManagerAndAdmins => "manager_and_admins",
+            Audience::AgencyAdmins => "agency_admins",
+            Audience::AllTenants => "all_tenants",
+        }
+    }
+}
+
+impl FromStr for Audience {
+    type Err = super::tenant::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Audience::TenantAndManager,
+            Audience::ManagerAndAdmins,
+            Audience::AgencyAdmins,
+            Audience::AllTenants,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+        .ok_or_else(|| super::tenant::UnknownValue(s.to_owned()))
+    }
+}

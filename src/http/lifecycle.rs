@@ -1,0 +1,148 @@
+//! In-system notices (inbox for every account, broadcast for agency admins) and the
+//! lifecycle planner (staff).
+
+use super::extract::{AgencyAdmin, Authenticated, JsonBody, Staff};
+use crate::error::{AppResult, ErrorBody};
+use crate::lifecycle::planner::{self, PlannedDay};
+use crate::services::RequestMeta;
+use crate::services::notifications::{
+    self, BroadcastCreated, BroadcastInput, InboxPage, InboxQuery,
+};
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the notice and planner routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_inbox)
+        .service(inbox_unread_count)
+        .service(mark_inbox_entry_read)
+        .service(mark_inbox_read)
+        .service(broadcast_notice)
+        .service(lifecycle_plan);
+}
+
+/// The signed-in account's notices, newest first.
+#[utoipa::path(tag = "notifications", params(InboxQuery), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = InboxPage), (status = 422, description = "A query value is invalid", body = ErrorBody)))]
+#[get("/inbox")]
+async fn list_inbox(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    q: web::Query<InboxQuery>,
+) -> AppResult<web::Json<InboxPage>> {
+    Ok(web::Json(
+        notifications::inbox(&state, auth.0.user.id, q.into_inner()).await?,
+    ))
+}
+
+/// Unread notices.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UnreadCount {
+    /// How many.
+    pub unread: u64,
+}
+
+/// How many notices the signed-in account has not read.
+#[utoipa::path(tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = UnreadCount)))]
+#[get("/inbox/unread-count")]
+async fn inbox_unread_count(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> AppResult<web::Json<UnreadCount>> {
+    Ok(web::Json(UnreadCount {
+        unread: notifications::unread_count(&state, auth.0.user.id).await?,
+    }))
+}
+
+/// Entries marked read.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MarkedRead {
+    /// How many entries changed (0 when already read).
+    pub marked: u64,
+}
+
+/// Marks one inbox entry read (idempotent).
+#[utoipa::path(tag = "notifications", params(("entry_id" = uuid::Uuid, Path, description = "Inbox entry id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = MarkedRead), (status = 404, description = "Not in your inbox", body = ErrorBody)))]
+#[post("/inbox/{entry_id}/read")]
+async fn mark_inbox_entry_read(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<MarkedRead>> {
+    Ok(web::Json(MarkedRead {
+        marked: notifications::mark_read(&state, auth.0.user.id, Some(path.into_inner())).await?,
+    }))
+}
+
+/// Marks every inbox entry read.
+#[utoipa::path(tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = MarkedRead)))]
+#[post("/inbox/read-all")]
+async fn mark_inbox_read(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> AppResult<web::Json<MarkedRead>> {
+    Ok(web::Json(MarkedRead {
+        marked: notifications::mark_read(&state, auth.0.user.id, None).await?,
+    }))
+}
+
+/// Sends a notice to every tenant's merchant accounts, or one plan's tenants (agency
+/// admins). Inboxes are filled by a job within seconds.
+#[utoipa::path(tag = "notifications", request_body = BroadcastInput, security(("bearer" = [])),
+    responses((status = 202, description = "Accepted", body = BroadcastCreated), (status = 403, description = "Not an agency admin", body = ErrorBody), (status = 422, description = "A field is invalid", body = ErrorBody)))]
+#[post("/notifications/broadcast")]
+async fn broadcast_notice(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    body: JsonBody<BroadcastInput>,
+) -> AppResult<HttpResponse> {
+    let created = notifications::broadcast(&state, &admin.0.user, &meta, body.0).await?;
+    Ok(HttpResponse::Accepted().json(created))
+}
+
+/// Planner window.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PlanQuery {
+    /// Days ahead, 1–366 (default 30).
+    pub days: Option<i64>,
+}
+
+/// What the lifecycle sweeps will do per day — reminders, freezes, overdue holds, purges —
+/// and why, assuming nobody pays or renews in between. Changes nothing.
+#[utoipa::path(tag = "lifecycle", params(PlanQuery), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = [PlannedDay]), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "`days` is out of range", body = ErrorBody)))]
+#[get("/lifecycle/plan")]
+async fn lifecycle_plan(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<PlanQuery>,
+) -> AppResult<web::Json<Vec<PlannedDay>>> {
+    let mut days = planner::plan(&state, state.clock.now(), q.days.unwrap_or(30)).await?;
+    if staff.0.user.role == crate::domain::role::Role::AccountManager {
+        // Account managers see their own tenants only.
+        let mine: std::collections::HashSet<uuid::Uuid> = {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+            entity::tenants::Entity::find()
+                .select_only()
+                .column(entity::tenants::Column::Id)
+                .filter(entity::tenants::Column::AccountManagerId.eq(staff.0.user.id.0))
+                .into_tuple::<uuid::Uuid>()
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        for day in &mut days {
+            day.actions.retain(|a| mine.contains(&a.tenant_id));
+        }
+        days.retain(|d| !d.actions.is_empty());
+    }
+    Ok(web::Json(days))
+}

@@ -1,0 +1,210 @@
+//! The planner: what the sweeps will do on each of the coming days — reminders, freezes,
+//! overdue holds, purges — and why, computed with the sweeps' own rules and queries and
+//! changing nothing. A projection assumes nobody pays or renews in between.
+
+use super::freeze::DUE_PREDICATE;
+use super::reminders::current_terms_ending;
+use crate::domain::lifecycle::{
+    REMINDER_OFFSETS, delete_after, due_reminder, freeze_instant, reminder_instant,
+};
+use crate::domain::tenant::TenantStatus;
+use crate::domain::time::{shanghai_date, shanghai_midnight};
+use crate::error::{AppError, AppResult, Localized};
+use crate::services::contracts::load_contracts;
+use crate::state::AppState;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::{reminder_ledger, tenants};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// One thing the sweeps will do.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct PlannedAction {
+    /// `reminder`, `freeze`, `overdue_hold` or `purge`.
+    pub action: &'static str,
+    /// When (the sweep's instant; now for something already due).
+    pub at: DateTime<Utc>,
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// Its name.
+    pub business_name: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The actions of one Asia/Shanghai day.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PlannedDay {
+    /// The day.
+    pub date: NaiveDate,
+    /// What happens, in time order.
+    pub actions: Vec<PlannedAction>,
+}
+
+/// The plan from `now` over `days` days (1–366), one entry per day with actions.
+pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<Vec<PlannedDay>> {
+    if !(1..=366).contains(&days) {
+        return Err(AppError::invalid_field(
+            "days",
+            Localized::new("须为 1–366", "must be 1–366"),
+        ));
+    }
+    let conn = &state.db;
+    let today = shanghai_date(now);
+    let horizon = shanghai_midnight(today + Duration::days(days));
+    let calendar = state.calendar.current();
+    let mut actions = Vec::new();
+    let clamp = |at: DateTime<Utc>| at.max(now);
+
+    // Reminders: the sweep's query and rule, evaluated at each future reminder instant.
+    let window = REMINDER_OFFSETS.iter().copied().max().unwrap_or(30) as i64;
+    let terms = current_terms_ending(conn, today, today + Duration::days(days + window)).await?;
+    let sent: std::collections::HashSet<(Uuid, i32)> = reminder_ledger::Entity::find()
+        .filter(reminder_ledger::Column::ContractId.is_in(terms.iter().map(|t| t.2)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.contract_id, r.offset_days))
+        .collect();
+    for (tenant, name, contract, end) in &terms {
+        for offset in REMINDER_OFFSETS {
+            let at = reminder_instant(*end, offset);
+            let when = clamp(at);
+            if when < horizon
+                && due_reminder(*end, when) == Some(offset)
+                && !sent.contains(&(*contract, offset))
+            {
+                actions.push(PlannedAction {
+                    action: "reminder",
+                    at: when,
+                    tenant_id: tenant.0,
+                    business_name: name.clone(),
+                    reason: format!("{offset} days before the end date {end}"),
+                });
+            }
+        }
+    }
+
+    // Freezes (and the purge that follows if nobody renews): the freeze sweep's predicate.
+    let backend = conn.get_database_backend();
+    let last_end = today + Duration::days(days);
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT id, business_name, term_end_date FROM tenants WHERE {DUE_PREDICATE}"),
+            [last_end.into()],
+        ))
+        .await?;
+    for r in rows {
+        let id: Uuid = r.try_get("", "id")?;
+        let name: String = r.try_get("", "business_name")?;
+        let end: NaiveDate = r.try_get("", "term_end_date")?;
+        actions.push(PlannedAction {
+            action: "freeze",
+            at: clamp(freeze_instant(end)),
+            tenant_id: id,
+            business_name: name.clone(),
+            reason: format!("term ended {end}, not renewed"),
+        });
+        match delete_after(&calendar, end) {
+            Ok(due) if clamp(due) < horizon => actions.push(PlannedAction {
+                action: "purge",
+                at: clamp(due),
+                tenant_id: id,
+                business_name: name,
+                reason: format!(
+                    "10 working days after the freeze on {}",
+                    end + Duration::days(1)
+                ),
+            }),
+            Ok(_) => {}
+            Err(e) => actions.push(PlannedAction {
+                action: "purge",
+                at: clamp(freeze_instant(end)),
+                tenant_id: id,
+                business_name: name,
+                reason: format!("deletion time unknown: {e}"),
+            }),
+        }
+    }
+
+    // Purges of tenants already frozen.
+    let frozen = tenants::Entity::find()
+        .filter(tenants::Column::Status.eq(TenantStatus::Frozen.as_str()))
+        .all(conn)
+        .await?;
+    for t in frozen {
+        match t.delete_after {
+            Some(due) if clamp(due) < horizon => actions.push(PlannedAction {
+                action: "purge",
+                at: clamp(due),
+                tenant_id: t.id,
+                business_name: t.business_name,
+                reason: format!(
+                    "grace period ends {}",
+                    crate::domain::time::shanghai_display(due)
+                ),
+            }),
+            Some(_) => {}
+            None => actions.push(PlannedAction {
+                action: "purge",
+                at: now,
+                tenant_id: t.id,
+                business_name: t.business_name,
+                reason: "deletion time unknown until the calendar covers the grace period".into(),
+            }),
+        }
+    }
+
+    // Overdue holds: the overdue sweep's candidates and rule, day by day.
+    let names: HashMap<Uuid, String> = tenants::Entity::find()
+        .filter(tenants::Column::Status.ne(TenantStatus::Deleted.as_str()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.business_name))
+        .collect();
+    let holds = entity::tenant_holds::Entity::find()
+        .filter(entity::tenant_holds::Column::Kind.eq("overdue"))
+        .all(conn)
+        .await?;
+    for tenant in super::overdue::candidates(state, last_end)
+        .await
+        .map_err(AppError::internal)?
+    {
+        let contracts = load_contracts(conn, tenant).await?;
+        let mut held = holds.iter().any(|h| h.tenant_id == tenant.0);
+        for offset in 0..days {
+            let day = today + Duration::days(offset);
+            let overdue = contracts
+                .iter()
+                .filter(|c| !c.is_cancelled())
+                .any(|c| c.terms().is_overdue(&c.payments(), day));
+            if overdue && !held {
+                actions.push(PlannedAction {
+                    action: "overdue_hold",
+                    at: clamp(shanghai_midnight(day)),
+                    tenant_id: tenant.0,
+                    business_name: names.get(&tenant.0).cloned().unwrap_or_default(),
+                    reason: "a milestone will be unpaid beyond its tolerance".into(),
+                });
+            }
+            held = overdue;
+        }
+    }
+
+    let mut by_day: BTreeMap<NaiveDate, Vec<PlannedAction>> = BTreeMap::new();
+    for a in actions {
+        by_day.entry(shanghai_date(a.at)).or_default().push(a);
+    }
+    Ok(by_day
+        .into_iter()
+        .map(|(date, mut actions)| {
+            actions
+                .sort_by(|a, b| (a.at, a.action, a.tenant_id).cmp(&(b.at, b.action, b.tenant_id)));
+            PlannedDay { date, actions }
+        })
+        .collect())
+}

@@ -1,0 +1,641 @@
+//! Issue 6: the subscription lifecycle over simulated time — reminders, freeze, deletion,
+//! renewal, early termination, overdue holds, calendar coverage; purge completeness; many
+//! schedulers at once.
+
+use crate::agency::{first_login, plan_terms, provision_body, staff_account};
+use crate::pages::{create_page, page};
+use crate::support::{TestApp, builder, status_json, wait_until};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use entity::{jobs, notifications, reminder_ledger, tenants};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use serde_json::{Value, json};
+use weapp_builder::domain::calendar::WorkdayCalendar;
+use weapp_builder::domain::lifecycle;
+
+/// An instant given in Asia/Shanghai local time.
+pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// A test app whose tokens outlive a simulated year.
+pub async fn lifecycle_app(calendar_file: Option<std::path::PathBuf>) -> TestApp {
+    builder()
+        .settings(move |s| {
+            s.auth.access_token_ttl_secs = 3 * 365 * 24 * 3600;
+            s.auth.session_ttl_days = 3 * 365;
+            s.lifecycle.calendar_file = calendar_file;
+        })
+        .spawn()
+        .await
+}
+
+/// Waits until no job that is due is queued or running (the workers caught up).
+pub async fn settle(app: &TestApp) {
+    let done = wait_until(std::time::Duration::from_secs(20), || async {
+        jobs::Entity::find()
+            .filter(jobs::Column::Status.is_in(["queued", "running"]))
+            .filter(jobs::Column::RunAt.lte(app.clock.now()))
+            .count(&app.state.db)
+            .await
+            .unwrap()
+            == 0
+    })
+    .await;
+    assert!(done, "jobs did not settle");
+}
+
+/// Ticks at `at` and lets the jobs it queued run.
+async fn tick_at(app: &TestApp, at: DateTime<Utc>) {
+    app.clock.set(at);
+    let report = app.scheduler.tick(&app.state, at).await;
+    assert!(
+        report.failed.is_empty(),
+        "tick at {at}: {:?}",
+        report.failed
+    );
+    settle(app).await;
+}
+
+/// Ticks at 00:00 and 10:00 Asia/Shanghai of every day after the clock up to `target`
+/// (exclusive), then sets the clock to `target` without ticking.
+async fn advance_to(app: &TestApp, target: DateTime<Utc>) {
+    let mut day = weapp_builder::domain::time::shanghai_date(app.clock.now());
+    loop {
+        for hour in [0, 10] {
+            let at = weapp_builder::domain::time::shanghai_midnight(day) + Duration::hours(hour);
+            if at > app.clock.now() && at < target {
+                tick_at(app, at).await;
+            }
+        }
+        if weapp_builder::domain::time::shanghai_midnight(day) >= target {
+            break;
+        }
+        day = day.succ_opt().unwrap();
+    }
+    app.clock.set(target);
+}
+
+async fn tenant_row(app: &TestApp, id: &str) -> tenants::Model {
+    tenants::Entity::find_by_id(uuid::Uuid::parse_str(id).unwrap())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Ticks every minute from `at` − 2 to `at` + 2 and checks that `changed` flips exactly at
+/// `at`.
+async fn flips_exactly_at<F, Fut>(app: &TestApp, at: DateTime<Utc>, mut changed: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for minutes in -2..=2 {
+        let t = at + Duration::minutes(minutes);
+        tick_at(app, t).await;
+        assert_eq!(
+            changed().await,
+            minutes >= 0,
+            "at {t} (expected flip at {at})"
+        );
+    }
+}
+
+pub struct Shop {
+    pub id: String,
+    pub owner: String,
+    pub contract: String,
+}
+
+/// Provisions a tenant for `start..=end`, pays it in full (or the first milestone with
+/// `milestones`) and signs its merchant admin in.
+#[allow(clippy::too_many_arguments)]
+async fn shop(
+    app: &TestApp,
+    admin: &str,
+    manager: &str,
+    plan: &str,
+    name: &str,
+    start: &str,
+    end: &str,
+    appid: Option<&str>,
+    milestones: Option<Value>,
+) -> Shop {
+    let mut contract = json!({
+        "start_date": start,
+        "end_date": end,
+        "payment_method": "bank_transfer",
+        "overdue_tolerance_days": 3,
+        "activation_rule": if milestones.is_some() { "first_milestone" } else { "full_payment" },
+    });
+    if let Some(m) = &milestones {
+        contract["milestones"] = m.clone();
+    }
+    let mut body = provision_body(plan, Some(manager), name, contract);
+    if let Some(a) = appid {
+        body["appid"] = json!(a);
+    }
+    let (status, created) = status_json(app.post_json("/api/v1/tenants", admin, &body).await).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["tenant"]["id"].as_str().unwrap().to_owned();
+    let contract = created["contract"]["id"].as_str().unwrap().to_owned();
+    let amount = match &milestones {
+        Some(m) => m[0]["amount_fen"].as_i64().unwrap(),
+        None => created["contract"]["amount_fen"].as_i64().unwrap(),
+    };
+    let (status, paid) = pay(app, admin, &id, &contract, amount, &format!("{name}-1")).await;
+    assert_eq!(status, 201, "{paid}");
+    let owner = first_login(
+        app,
+        name,
+        created["merchant_admin"]["one_time_password"]
+            .as_str()
+            .unwrap(),
+    )
+    .await;
+    Shop {
+        id,
+        owner,
+        contract,
+    }
+}
+
+/// Records a payment dated today (by the service clock).
+pub async fn pay(
+    app: &TestApp,
+    token: &str,
+    tenant: &str,
+    contract: &str,
+    amount: i64,
+    key: &str,
+) -> (u16, Value) {
+    let today = weapp_builder::domain::time::shanghai_date(app.clock.now());
+    let res = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/tenants/{tenant}/contracts/{contract}/payments"
+        )))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&json!({
+            "amount_fen": amount,
+            "method": "bank_transfer",
+            "reference": format!("ICBC-{key}"),
+            "paid_on": today,
+        }))
+        .send()
+        .await
+        .unwrap();
+    status_json(res).await
+}
+
+/// Creates the renewal contract; returns (id, amount).
+async fn renew(app: &TestApp, admin: &str, tenant: &str) -> (String, i64) {
+    let (status, body) = status_json(
+        app.post_json(
+            &format!("/api/v1/tenants/{tenant}/contracts"),
+            admin,
+            &json!({"payment_method": "bank_transfer"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    (
+        body["contract"]["id"].as_str().unwrap().to_owned(),
+        body["contract"]["amount_fen"].as_i64().unwrap(),
+    )
+}
+
+async fn notices(app: &TestApp, tenant: Option<&str>, kind: &str) -> Vec<notifications::Model> {
+    let mut q = notifications::Entity::find().filter(notifications::Column::Kind.eq(kind));
+    if let Some(t) = tenant {
+        q = q.filter(notifications::Column::TenantId.eq(uuid::Uuid::parse_str(t).unwrap()));
+    }
+    q.all(&app.state.db).await.unwrap()
+}
+
+async fn ledger(app: &TestApp, contract: &str) -> Vec<i32> {
+    let mut offsets: Vec<i32> = reminder_ledger::Entity::find()
+        .filter(reminder_ledger::Column::ContractId.eq(uuid::Uuid::parse_str(contract).unwrap()))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.offset_days)
+        .collect();
+    offsets.sort();
+    offsets
+}
+
+async fn client_reason(app: &TestApp, appid: &str) -> Option<String> {
+    let res = app
+        .client
+        .get(app.url(&format!("/client/v1/{appid}/app")))
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = status_json(res).await;
+    body["reason"].as_str().map(str::to_owned)
+}
+
+#[actix_web::test]
+async fn timeline_of_every_scenario_over_a_simulated_year() {
+    let calendar_dir = tempfile::tempdir().unwrap();
+    let calendar_file = calendar_dir.path().join("extra-workdays.json");
+    std::fs::write(&calendar_file, r#"{"years": {}}"#).unwrap();
+    let app = lifecycle_app(Some(calendar_file.clone())).await;
+    app.clock.set(local(2026, 1, 5, 9, 0));
+    let admin = app.admin_session().await.access_token;
+    let (_, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin,
+            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
+        )
+        .await,
+    )
+    .await;
+    let plan = plan["id"].as_str().unwrap().to_owned();
+    let (am_id, am) = staff_account(&app, &admin, "am.life", "account_manager").await;
+    let appid_a = "wx00000000000000a1";
+    let a = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.a",
+        "2025-02-14",
+        "2026-02-13",
+        Some(appid_a),
+        None,
+    )
+    .await;
+    let b = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.b",
+        "2025-05-01",
+        "2026-04-30",
+        None,
+        None,
+    )
+    .await;
+    let c = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.c",
+        "2025-05-16",
+        "2026-05-15",
+        None,
+        None,
+    )
+    .await;
+    let d = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.d",
+        "2025-06-11",
+        "2026-06-10",
+        Some("wx00000000000000d4"),
+        None,
+    )
+    .await;
+    let e = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.e",
+        "2026-01-01",
+        "2026-12-31",
+        None,
+        None,
+    )
+    .await;
+    let f = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.f",
+        "2026-01-05",
+        "2027-01-04",
+        None,
+        Some(json!([
+            {"amount_fen": 149_000, "due_date": "2026-01-05"},
+            {"amount_fen": 149_000, "due_date": "2026-03-20"}
+        ])),
+    )
+    .await;
+    let g = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.g",
+        "2025-12-21",
+        "2026-12-20",
+        None,
+        None,
+    )
+    .await;
+    // A has content on phones; C has a page that must survive the freeze.
+    let (status, home) = create_page(
+        &app,
+        &a.owner,
+        &page(
+            "home",
+            json!([{"id": "t", "type": "text", "props": {"text": "营业中"}}]),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{home}");
+    let published = app
+        .post_empty(
+            &format!("/api/v1/pages/{}/publish", home["id"].as_str().unwrap()),
+            &a.owner,
+        )
+        .await;
+    assert_eq!(published.status(), 201);
+    let (status, c_page) = create_page(&app, &c.owner, &page("about", json!([]))).await;
+    assert_eq!(status, 201, "{c_page}");
+    for s in [&a, &b, &c, &d, &e, &f, &g] {
+        assert_eq!(tenant_row(&app, &s.id).await.status, "active");
+    }
+
+    // A: end 2026-02-13, never renewed → frozen at 2026-02-14T00:00+08:00, the client API
+    // suspended the same minute.
+    let a_freeze = local(2026, 2, 14, 0, 0);
+    assert_eq!(a_freeze.to_rfc3339(), "2026-02-13T16:00:00+00:00");
+    advance_to(&app, a_freeze - Duration::minutes(2)).await;
+    assert_eq!(client_reason(&app, appid_a).await, None);
+    flips_exactly_at(&app, a_freeze, || async {
+        tenant_row(&app, &a.id).await.status == "frozen"
+    })
+    .await;
+    assert_eq!(
+        client_reason(&app, appid_a).await.as_deref(),
+        Some("frozen")
+    );
+    let row = tenant_row(&app, &a.id).await;
+    assert_eq!(row.frozen_at, Some(a_freeze));
+    assert_eq!(row.delete_after, Some(local(2026, 3, 7, 0, 0)));
+    let frozen_notice = notices(&app, Some(&a.id), "frozen").await;
+    assert_eq!(frozen_notice.len(), 1);
+    assert!(
+        frozen_notice[0].body.contains("2026-03-07 00:00"),
+        "{}",
+        frozen_notice[0].body
+    );
+    // The merchant reads it in the inbox; writes are refused with the deletion time.
+    let (status, inbox) = status_json(app.get("/api/v1/inbox", &a.owner).await).await;
+    assert_eq!(status, 200, "{inbox}");
+    let kinds: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["frozen", "renewal_reminder", "renewal_reminder"]);
+    assert_eq!(inbox["unread"], 3);
+    let (status, refused) = create_page(&app, &a.owner, &page("new", json!([]))).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("tenant_frozen"))
+    );
+    assert_eq!(refused["details"]["delete_after"], "2026-03-06T16:00:00Z");
+
+    // F: the second milestone (due 2026-03-20, 3 days' tolerance) unpaid → held on
+    // 2026-03-24, paid on 2026-03-25 → lifted; a notice each time.
+    advance_to(&app, local(2026, 3, 6, 23, 0)).await;
+    // A: purged at 2026-03-07T00:00+08:00 and not a minute earlier.
+    let a_purge = local(2026, 3, 7, 0, 0);
+    flips_exactly_at(&app, a_purge, || async {
+        tenant_row(&app, &a.id).await.status == "deleted"
+    })
+    .await;
+    let tomb = tenant_row(&app, &a.id).await;
+    assert_eq!(
+        (tomb.appid, tomb.contact_phone, tomb.contact_name),
+        (None, None, None)
+    );
+    assert_eq!(tomb.status_cause.as_deref(), Some("grace_period_over"));
+    assert_eq!(notices(&app, None, "deleted").await.len(), 1);
+    let gone = app.login_response("shop.a", "shop.a secret words").await;
+    assert_eq!(gone.status(), 401);
+
+    advance_to(&app, local(2026, 3, 23, 12, 0)).await;
+    assert!(tenant_row_holds(&app, &f.id).await.is_empty());
+    advance_to(&app, local(2026, 3, 24, 12, 0)).await;
+    assert_eq!(tenant_row_holds(&app, &f.id).await, ["overdue"]);
+    assert_eq!(
+        notices(&app, Some(&f.id), "overdue_hold_set").await.len(),
+        1
+    );
+    let (status, _) = pay(&app, &admin, &f.id, &f.contract, 149_000, "shop.f-2").await;
+    assert_eq!(status, 201);
+    settle(&app).await;
+    assert!(tenant_row_holds(&app, &f.id).await.is_empty());
+    assert_eq!(
+        notices(&app, Some(&f.id), "overdue_hold_lifted")
+            .await
+            .len(),
+        1
+    );
+
+    // B: renewed (paid) 10 days before its end date 2026-04-30: the 30-day reminder was
+    // sent, the 7-day one is not, and B is never frozen.
+    advance_to(&app, local(2026, 4, 20, 12, 0)).await;
+    assert_eq!(ledger(&app, &b.contract).await, [30]);
+    let (renewal, amount) = renew(&app, &admin, &b.id).await;
+    let (status, _) = pay(&app, &admin, &b.id, &renewal, amount, "shop.b-renew").await;
+    assert_eq!(status, 201);
+
+    // C: frozen 2026-05-16, renewed while frozen on 2026-05-20 → reopened with its page.
+    advance_to(&app, local(2026, 5, 16, 0, 0)).await;
+    tick_at(&app, local(2026, 5, 16, 0, 0)).await;
+    assert_eq!(tenant_row(&app, &c.id).await.status, "frozen");
+    assert_eq!(tenant_row(&app, &b.id).await.status, "active");
+    advance_to(&app, local(2026, 5, 20, 12, 0)).await;
+    let (renewal, amount) = renew(&app, &admin, &c.id).await;
+    let (status, body) = pay(&app, &admin, &c.id, &renewal, amount, "shop.c-renew").await;
+    assert_eq!(status, 201, "{body}");
+    settle(&app).await;
+    let row = tenant_row(&app, &c.id).await;
+    assert_eq!(
+        (row.status.as_str(), row.delete_after, row.frozen_at),
+        ("active", None, None)
+    );
+    assert_eq!(row.term_end_date, Some(date("2027-05-15")));
+    assert_eq!(notices(&app, Some(&c.id), "reopened").await.len(), 1);
+    let (status, pages) = status_json(app.get("/api/v1/pages", &c.owner).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(pages["items"][0]["slug"], "about", "{pages}");
+
+    // D: frozen 2026-06-11; a renewal paid one minute after delete_after → 409
+    // tenant_deletion_due, and it is purged.
+    let d_delete =
+        lifecycle::delete_after(&WorkdayCalendar::embedded(), date("2026-06-10")).unwrap();
+    assert_eq!(d_delete, local(2026, 6, 27, 0, 0));
+    advance_to(&app, local(2026, 6, 20, 12, 0)).await;
+    assert_eq!(tenant_row(&app, &d.id).await.status, "frozen");
+    let (d_renewal, d_amount) = renew(&app, &admin, &d.id).await;
+    advance_to(&app, d_delete - Duration::minutes(2)).await;
+    tick_at(&app, d_delete - Duration::minutes(2)).await;
+    tick_at(&app, d_delete - Duration::minutes(1)).await;
+    assert_eq!(tenant_row(&app, &d.id).await.status, "frozen");
+    // The payment arrives one minute after delete_after, before any tick ran the purge.
+    app.clock.set(d_delete + Duration::minutes(1));
+    let (status, body) = pay(&app, &admin, &d.id, &d_renewal, d_amount, "shop.d-late").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("tenant_deletion_due")),
+        "{body}"
+    );
+    assert_eq!(body["details"]["delete_after"], "2026-06-26T16:00:00Z");
+    tick_at(&app, d_delete + Duration::minutes(1)).await;
+    assert_eq!(tenant_row(&app, &d.id).await.status, "deleted");
+    let (status, _) = pay(&app, &admin, &d.id, &d_renewal, d_amount, "shop.d-later").await;
+    assert_eq!(status, 404);
+
+    // E: early termination on 2026-07-01 effective 2026-08-15 → frozen 2026-08-16 00:00.
+    advance_to(&app, local(2026, 7, 1, 12, 0)).await;
+    let (status, body) = status_json(
+        app.post_json(
+            &format!("/api/v1/tenants/{}/termination", e.id),
+            &admin,
+            &json!({"effective_date": "2026-08-15", "reference": "商户书面申请"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let e_freeze = local(2026, 8, 16, 0, 0);
+    advance_to(&app, e_freeze - Duration::minutes(2)).await;
+    flips_exactly_at(&app, e_freeze, || async {
+        tenant_row(&app, &e.id).await.status == "frozen"
+    })
+    .await;
+
+    // G: end 2026-12-20; the grace period runs into 2027, which the calendar does not
+    // cover: frozen with no deletion time and an alert; once the operator adds 2027, the
+    // next tick fills it in.
+    let g_freeze = local(2026, 12, 21, 0, 0);
+    advance_to(&app, g_freeze - Duration::minutes(1)).await;
+    tick_at(&app, g_freeze).await;
+    let row = tenant_row(&app, &g.id).await;
+    assert_eq!((row.status.as_str(), row.delete_after), ("frozen", None));
+    let alerts = notices(&app, None, "calendar_coverage").await;
+    assert_eq!(alerts.len(), 1, "one alert per missing year");
+    assert!(alerts[0].body.contains("2027"), "{}", alerts[0].body);
+    let (_, admin_inbox) = status_json(app.get("/api/v1/inbox", &admin).await).await;
+    assert!(
+        admin_inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "calendar_coverage"),
+        "{admin_inbox}"
+    );
+    tick_at(&app, g_freeze + Duration::minutes(1)).await;
+    assert_eq!(tenant_row(&app, &g.id).await.delete_after, None);
+    std::fs::write(
+        &calendar_file,
+        r#"{"years": {"2027": {"holidays": ["2027-01-01"], "workdays": []}}}"#,
+    )
+    .unwrap();
+    tick_at(&app, g_freeze + Duration::minutes(2)).await;
+    assert_eq!(
+        tenant_row(&app, &g.id).await.delete_after,
+        Some(local(2027, 1, 6, 0, 0))
+    );
+    let (status, ready) = status_json(
+        app.client
+            .get(app.url("/health/ready"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["checks"]["calendar_coverage_until"], "2027-12-31");
+
+    // The account manager was told too.
+    let (_, am_inbox) = status_json(app.get("/api/v1/inbox?limit=100", &am).await).await;
+    let am_kinds: Vec<&str> = am_inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        am_kinds.contains(&"renewal_reminder")
+            && am_kinds.contains(&"frozen")
+            && am_kinds.contains(&"deleted"),
+        "{am_kinds:?}"
+    );
+    // Reminders: exactly one per contract and offset, none for the renewed term's 7 days.
+    for (shop, expected) in [
+        (&a, vec![7, 30]),
+        (&b, vec![30]),
+        (&c, vec![7, 30]),
+        (&d, vec![7, 30]),
+        (&e, vec![7, 30]),
+        (&f, vec![30]),
+        (&g, vec![7, 30]),
+    ] {
+        assert_eq!(ledger(&app, &shop.contract).await, expected, "{}", shop.id);
+    }
+    // E was purged at the end of its grace period: its notices went with it, the ledger
+    // (kept with the contracts) did not.
+    assert_eq!(tenant_row(&app, &e.id).await.status, "deleted");
+    for (shop, expected) in [(&b, 1), (&c, 2), (&e, 0), (&g, 2)] {
+        assert_eq!(
+            notices(&app, Some(&shop.id), "renewal_reminder")
+                .await
+                .len(),
+            expected,
+            "{}",
+            shop.id
+        );
+    }
+    // Every transition is audited with its cause and the system as actor.
+    let rows = app
+        .state
+        .db
+        .query_all_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT tenant_id, actor_name, summary FROM audit_events WHERE action = 'tenant.status_changed' AND actor_name = 'system'",
+        ))
+        .await
+        .unwrap();
+    // frozen: A C D E G; deleted: A D E
+    assert_eq!(rows.len(), 8);
+}
+
+async fn tenant_row_holds(app: &TestApp, id: &str) -> Vec<String> {
+    entity::tenant_holds::Entity::find()
+        .filter(entity::tenant_holds::Column::TenantId.eq(uuid::Uuid::parse_str(id).unwrap()))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.kind)
+        .collect()
+}
