@@ -45,7 +45,7 @@ pub struct Settings {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LifecycleSettings {
-    /// Extra years of the working-day calendar, same format as `data/cn-workdays.json`;
+    /// Extra years of the working-day calendar, same format as `calendar/cn-workdays.json`;
     /// re-read when it changes, so a new State Council notice needs no release.
     pub calendar_file: Option<PathBuf>,
     /// Alert agency admins when the calendar covers fewer days than this.

@@ -143,6 +143,8 @@ error_codes! {
     TenantFrozen = ("tenant_frozen", 403, "服务已到期冻结，只能查看和导出数据。", "The subscription has expired and the account is frozen: read and export only."),
     AlreadyExists = ("already_exists", 409, "已存在相同的记录。", "A record with the same value already exists."),
     InvalidTransition = ("invalid_transition", 409, "当前状态不允许此操作。", "The current state does not allow this change."),
+    ExportNotReady = ("export_not_ready", 409, "导出文件还在生成中，请稍后再试。", "The export is still being built; try again shortly."),
+    ExportExpired = ("export_expired", 410, "下载链接已过期，请重新导出。", "The download link has expired; request a new export."),
     TenantDeletionDue = ("tenant_deletion_due", 409, "宽限期已满，该商户的数据即将删除，不能再续约或付款；删除后请重新开通。", "The grace period is over and the tenant's data is due for deletion: it can no longer be renewed or paid; provision it anew after deletion."),
     PreconditionRequired = ("precondition_required", 428, "保存时须带上 If-Match（页面的 ETag），以免覆盖他人的修改。", "Send If-Match with the page's ETag so that you do not overwrite someone else's change."),
     RevisionMismatch = ("revision_mismatch", 412, "页面已被他人修改，请刷新后再保存。", "The page was changed by someone else; reload it before saving."),

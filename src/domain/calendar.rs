@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The arrangement shipped in the binary (built from the State Council notices).
-pub const EMBEDDED_ARRANGEMENT: &str = include_str!("../../data/cn-workdays.json");
+pub const EMBEDDED_ARRANGEMENT: &str = include_str!("../../calendar/cn-workdays.json");
 
 /// What kind of day a date is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,10 +1,12 @@
-//! In-system notices (inbox for every account, broadcast for agency admins) and the
-//! lifecycle planner (staff).
+//! In-system notices (inbox for every account, broadcast for agency admins), tenant
+//! exports, and the lifecycle planner (staff).
 
-use super::extract::{AgencyAdmin, Authenticated, JsonBody, Staff};
+use super::extract::{AgencyAdmin, Authenticated, JsonBody, Staff, TenantAccess};
+use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
 use crate::lifecycle::planner::{self, PlannedDay};
 use crate::services::RequestMeta;
+use crate::services::exports::{self, Download, ExportView};
 use crate::services::notifications::{
     self, BroadcastCreated, BroadcastInput, InboxPage, InboxQuery,
 };
@@ -20,7 +22,65 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(mark_inbox_entry_read)
         .service(mark_inbox_read)
         .service(broadcast_notice)
-        .service(lifecycle_plan);
+        .service(lifecycle_plan)
+        .service(request_export)
+        .service(list_exports)
+        .service(download_export);
+}
+
+const EXPORTERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin];
+
+/// Requests an export of everything the tenant owns (any state but deleted; frozen tenants
+/// too). A job builds the zip; poll the list for its link.
+#[utoipa::path(tag = "lifecycle", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 202, description = "Queued", body = ExportView), (status = 403, description = "Not a merchant admin or the tenant's staff", body = ErrorBody), (status = 404, description = "No such tenant", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/exports")]
+async fn request_export(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+) -> AppResult<HttpResponse> {
+    access.require(EXPORTERS)?;
+    let export = exports::request(&state, access.user(), &meta, access.tenant).await?;
+    Ok(HttpResponse::Accepted().json(export))
+}
+
+/// The tenant's exports, newest first, with their download links while valid.
+#[utoipa::path(tag = "lifecycle", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = [ExportView]), (status = 404, description = "No such tenant", body = ErrorBody)))]
+#[get("/tenants/{tenant_id}/exports")]
+async fn list_exports(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> AppResult<web::Json<Vec<ExportView>>> {
+    access.require(EXPORTERS)?;
+    Ok(web::Json(exports::list(&state, access.tenant).await?))
+}
+
+/// Downloads a ready export (a redirect to object storage where it has signed URLs).
+#[utoipa::path(tag = "lifecycle", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("export_id" = uuid::Uuid, Path, description = "Export id")), security(("bearer" = [])),
+    responses((status = 200, description = "The zip", content_type = "application/zip"), (status = 302, description = "To the object store's signed URL"),
+        (status = 404, description = "No such export", body = ErrorBody), (status = 409, description = "`export_not_ready`", body = ErrorBody), (status = 410, description = "`export_expired`", body = ErrorBody)))]
+#[get("/tenants/{tenant_id}/exports/{export_id}/download")]
+async fn download_export(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> AppResult<HttpResponse> {
+    access.require(EXPORTERS)?;
+    let (_, id) = path.into_inner();
+    Ok(match exports::download(&state, access.tenant, id).await? {
+        Download::Redirect(url) => HttpResponse::Found()
+            .insert_header((actix_web::http::header::LOCATION, url))
+            .finish(),
+        Download::Bytes(bytes) => HttpResponse::Ok()
+            .content_type("application/zip")
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"export-{id}.zip\""),
+            ))
+            .body(bytes),
+    })
 }
 
 /// The signed-in account's notices, newest first.

@@ -85,6 +85,7 @@ pub fn product_handlers() -> JobRegistry {
     let mut registry = JobRegistry::default();
     registry.register(Arc::new(tenant_events::TenantStateChangedHandler));
     registry.register(Arc::new(crate::lifecycle::purge::PurgeHandler));
+    registry.register(Arc::new(crate::services::exports::ExportHandler));
     registry.register(Arc::new(
         crate::services::notifications::DeliverNoticeHandler,
     ));

@@ -87,8 +87,10 @@ impl Meter {
         for ((tenant, slug), c) in merged {
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
+                // Counts of a tenant purged meanwhile are dropped, not written back.
                 "INSERT INTO usage_daily (tenant_id, day, page_slug, requests, throttled, not_modified, page_views) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7 \
+                 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND status <> 'deleted') \
                  ON CONFLICT (tenant_id, day, page_slug) DO UPDATE SET \
                    requests = usage_daily.requests + excluded.requests, \
                    throttled = usage_daily.throttled + excluded.throttled, \

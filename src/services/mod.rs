@@ -8,6 +8,7 @@ pub mod client_cache;
 pub mod client_content;
 pub mod client_sync;
 pub mod contracts;
+pub mod exports;
 pub mod faults;
 pub mod meter;
 pub mod notifications;
