@@ -107,6 +107,17 @@ pub async fn build_state(
     })
 }
 
+/// The product's sweeps, in the order every tick runs them.
+pub fn product_sweeps() -> Vec<Arc<dyn crate::scheduler::Sweep>> {
+    vec![
+        Arc::new(HousekeepingSweep),
+        Arc::new(crate::lifecycle::overdue::OverdueSweep),
+        Arc::new(crate::lifecycle::FreezeSweep),
+        Arc::new(crate::lifecycle::ReminderSweep),
+        Arc::new(crate::lifecycle::PurgeSweep),
+    ]
+}
+
 /// The configured object store.
 pub async fn object_store(
     settings: &Settings,
@@ -163,11 +174,9 @@ impl Application {
             registry.register(handler);
         }
         let mut scheduler = Scheduler::new();
-        scheduler.register(Arc::new(HousekeepingSweep));
-        scheduler.register(Arc::new(crate::lifecycle::overdue::OverdueSweep));
-        scheduler.register(Arc::new(crate::lifecycle::FreezeSweep));
-        scheduler.register(Arc::new(crate::lifecycle::ReminderSweep));
-        scheduler.register(Arc::new(crate::lifecycle::PurgeSweep));
+        for sweep in product_sweeps() {
+            scheduler.register(sweep);
+        }
         for sweep in options.extra_sweeps {
             scheduler.register(sweep);
         }

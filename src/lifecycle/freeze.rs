@@ -20,10 +20,10 @@ use crate::services::tenant_state::{StateSnapshot, state_changed_job};
 use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{tenant_settings, tenants};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Statement,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -83,7 +83,7 @@ async fn lock_candidates(
         None => (
             format!(
                 "SELECT id, status, term_end_date FROM tenants WHERE {DUE_PREDICATE} \
-                 ORDER BY id LIMIT {limit}{}",
+                 LIMIT {limit}{}",
                 lock_suffix(backend)
             ),
             vec![today.into()],
@@ -186,6 +186,24 @@ async fn freeze_locked(
         }
         frozen += ids.len();
     }
+    let without = record_frozen(conn, state, calendar, batch, &deletion, now).await?;
+    for (end, e) in uncovered {
+        raise_coverage_alert(conn, state, calendar, Some(e.year), Some(end), now).await?;
+    }
+    Ok((frozen, without))
+}
+
+/// The audit rows, outbox events and cache invalidation of tenants just frozen (rows
+/// already updated in `conn`). Returns how many have no deletion time.
+async fn record_frozen(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    _calendar: &WorkdayCalendar,
+    batch: &[FreezeCandidate],
+    deletion: &BTreeMap<NaiveDate, Option<DateTime<Utc>>>,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let system = Actor::system();
     let mut records = Vec::with_capacity(batch.len());
     let mut jobs = Vec::with_capacity(batch.len());
     let mut without = 0usize;
@@ -224,19 +242,140 @@ async fn freeze_locked(
     }
     audit::record_many(conn, now, records).await?;
     state.jobs.enqueue_many(conn, jobs).await?;
-    bump_content_versions(conn, batch.iter().map(|c| c.id.0).collect(), now).await?;
-    for (end, e) in uncovered {
-        raise_coverage_alert(conn, state, calendar, Some(e.year), Some(end), now).await?;
+    bump_content_versions(conn, batch.iter().map(|c| c.id.0).collect()).await?;
+    Ok(without)
+}
+
+/// Claims and freezes up to `limit` tenants of one (status, end date) group in one
+/// statement — `WITH batch AS (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) UPDATE …
+/// RETURNING id` — so instances take disjoint batches and no id list travels twice.
+#[allow(clippy::too_many_arguments)]
+async fn claim_batch(
+    conn: &impl ConnectionTrait,
+    from: TenantStatus,
+    end: NaiveDate,
+    due: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    limit: usize,
+    skip: &std::collections::HashSet<TenantId>,
+) -> AppResult<Vec<Uuid>> {
+    let backend = conn.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = vec![
+        TenantStatus::Frozen.as_str().into(),
+        freeze_instant(end).into(),
+        due.into(),
+        now.into(),
+        TransitionCause::TermEnded.as_str().into(),
+        from.as_str().into(),
+        end.into(),
+    ];
+    let mut excluded = String::new();
+    for t in skip {
+        values.push(t.0.into());
+        excluded.push_str(&format!(" AND id <> ${}", values.len()));
     }
-    Ok((frozen, without))
+    // The batch as a CTE joined by primary key: PostgreSQL materializes it (it locks), and
+    // the UPDATE touches exactly its rows (locked here, or inside SQLite's write
+    // transaction) instead of re-scanning the group.
+    let sql = format!(
+        "WITH batch AS (\
+           SELECT id FROM tenants WHERE status = $6 AND term_end_date = $7{excluded} \
+           LIMIT {limit}{}) \
+         UPDATE tenants SET status = $1, frozen_at = $2, delete_after = $3, \
+         status_changed_at = $4, status_cause = $5, status_actor = 'system', updated_at = $4 \
+         FROM batch WHERE tenants.id = batch.id \
+         RETURNING tenants.id AS id",
+        lock_suffix(backend)
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.into_iter()
+        .map(|r| Ok(r.try_get::<Uuid>("", "id")?))
+        .collect()
+}
+
+/// The (status, end date) groups due on `today`.
+async fn due_groups(
+    conn: &impl ConnectionTrait,
+    today: NaiveDate,
+) -> AppResult<Vec<(TenantStatus, NaiveDate)>> {
+    let backend = conn.get_database_backend();
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT DISTINCT status, term_end_date FROM tenants WHERE {DUE_PREDICATE} \
+                 ORDER BY term_end_date, status"
+            ),
+            [today.into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let status: String = r.try_get("", "status")?;
+            Ok((
+                status
+                    .parse()
+                    .map_err(|e| crate::error::AppError::internal(anyhow::anyhow!("{e}")))?,
+                r.try_get("", "term_end_date")?,
+            ))
+        })
+        .collect()
+}
+
+/// Freezes one claimed batch: the rows are updated by [`claim_batch`]; this adds holds
+/// to the snapshots and records everything else.
+#[allow(clippy::too_many_arguments)]
+async fn freeze_claimed(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    calendar: &WorkdayCalendar,
+    from: TenantStatus,
+    end: NaiveDate,
+    due: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    limit: usize,
+    skip: &std::collections::HashSet<TenantId>,
+) -> AppResult<Vec<Uuid>> {
+    state.faults.check(FREEZE_FAULT)?;
+    let ids = claim_batch(conn, from, end, due, now, limit, skip).await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let holds = entity::tenant_holds::Entity::find()
+        .filter(entity::tenant_holds::Column::TenantId.is_in(ids.clone()))
+        .all(conn)
+        .await?;
+    let batch: Vec<FreezeCandidate> = ids
+        .iter()
+        .map(|id| {
+            let mut h: Vec<String> = holds
+                .iter()
+                .filter(|x| x.tenant_id == *id)
+                .map(|x| x.kind.clone())
+                .collect();
+            h.sort();
+            FreezeCandidate {
+                id: TenantId(*id),
+                status: from,
+                end_date: end,
+                holds: h,
+            }
+        })
+        .collect();
+    let deletion = BTreeMap::from([(end, due)]);
+    record_frozen(conn, state, calendar, &batch, &deletion, now).await?;
+    Ok(ids)
 }
 
 /// Phones see the suspended payload at once: every instance's client cache learns of the
-/// change (content version bump, `NOTIFY` on PostgreSQL) — set-based, no re-render.
+/// change — `NOTIFY` on PostgreSQL at commit, and the periodic check compares content
+/// versions (bumped here) and the status time (set by the freeze) — set-based, no
+/// re-render.
 pub async fn bump_content_versions(
     conn: &impl ConnectionTrait,
     tenants: Vec<Uuid>,
-    now: DateTime<Utc>,
 ) -> AppResult<()> {
     for chunk in tenants.chunks(500) {
         tenant_settings::Entity::update_many()
@@ -250,24 +389,6 @@ pub async fn bump_content_versions(
             .filter(tenant_settings::Column::TenantId.is_in(chunk.to_vec()))
             .exec(conn)
             .await?;
-        tenant_settings::Entity::insert_many(chunk.iter().map(|t| tenant_settings::ActiveModel {
-            tenant_id: Set(*t),
-            tab_bar: Set(serde_json::json!({"items": []})),
-            theme: Set(crate::services::settings::default_theme()),
-            revision: Set(0),
-            content_version: Set(1),
-            app_config: Set(None),
-            app_config_etag: Set(None),
-            updated_at: Set(now),
-            updated_by: Set(None),
-        }))
-        .on_conflict(
-            OnConflict::column(tenant_settings::Column::TenantId)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
         if conn.get_database_backend() == DatabaseBackend::Postgres {
             let ids: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
             conn.execute_raw(Statement::from_sql_and_values(
@@ -345,71 +466,126 @@ pub async fn raise_coverage_alert(
     Ok(())
 }
 
-/// Freezes every tenant due at `now`: batches of `batch_size`, each its own transaction;
-/// a failed batch is redone tenant by tenant.
+/// Freezes every tenant due at `now`: per (status, end date) group, batches of
+/// `batch_size` claimed and recorded in one transaction each; a batch that fails is redone
+/// tenant by tenant.
 pub async fn freeze_due(state: &AppState, now: DateTime<Utc>) -> FreezeReport {
     let today = shanghai_date(now);
     let calendar = state.calendar.current();
     let batch_size = state.settings.lifecycle.batch_size.max(1);
     let mut report = FreezeReport::default();
     let mut poisoned: std::collections::HashSet<TenantId> = Default::default();
-    loop {
-        let result = async {
-            let txn = db::begin_write(&state.db).await?;
-            let mut batch = lock_candidates(&txn, today, batch_size + poisoned.len(), None).await?;
-            batch.retain(|c| !poisoned.contains(&c.id));
-            batch.truncate(batch_size);
-            if batch.is_empty() {
-                txn.commit().await?;
-                return Ok::<_, crate::error::AppError>(None);
-            }
-            let done = freeze_locked(&txn, state, &calendar, &batch, now).await;
-            match done {
-                Ok(counts) => {
-                    txn.commit().await?;
-                    Ok(Some((batch, Ok(counts))))
-                }
-                Err(e) => {
-                    txn.rollback().await?;
-                    Ok(Some((batch, Err(e))))
-                }
-            }
+    let groups = match due_groups(&state.db, today).await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(error = %e, "freeze sweep could not read its candidates");
+            report.failed += 1;
+            return report;
         }
-        .await;
-        match result {
-            Ok(None) => break,
-            Ok(Some((batch, Ok((frozen, without))))) => {
-                report.frozen += frozen;
-                report.without_delete_after += without;
-                for c in &batch {
-                    state.invalidate_tenant(c.id);
+    };
+    for (from, end) in groups {
+        let due = match delete_after(&calendar, end) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                if let Err(alert) = async {
+                    let txn = db::begin_write(&state.db).await?;
+                    raise_coverage_alert(&txn, state, &calendar, Some(e.year), Some(end), now)
+                        .await?;
+                    txn.commit().await?;
+                    Ok::<_, crate::error::AppError>(())
                 }
+                .await
+                {
+                    tracing::error!(error = %alert, "calendar coverage alert failed");
+                }
+                None
             }
-            Ok(Some((batch, Err(e)))) => {
-                tracing::warn!(error = %e, tenants = batch.len(), "freeze batch failed; freezing one by one");
-                for c in batch {
-                    match freeze_one(state, &calendar, c.id, now).await {
-                        Ok(Some(without)) => {
-                            report.frozen += 1;
-                            report.without_delete_after += usize::from(without);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::error!(tenant.id = %c.id, error = %e, "freezing a tenant failed");
-                            report.failed += 1;
-                            poisoned.insert(c.id);
-                        }
+        };
+        loop {
+            let attempt = async {
+                let txn = db::begin_write(&state.db).await?;
+                let claimed = freeze_claimed(
+                    &txn, state, &calendar, from, end, due, now, batch_size, &poisoned,
+                )
+                .await;
+                match claimed {
+                    Ok(ids) => {
+                        txn.commit().await?;
+                        Ok::<_, crate::error::AppError>(Ok(ids))
+                    }
+                    Err(e) => {
+                        txn.rollback().await?;
+                        Ok(Err(e))
                     }
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "freeze sweep could not read its candidates");
-                report.failed += 1;
-                break;
+            .await;
+            match attempt {
+                Ok(Ok(ids)) if ids.is_empty() => break,
+                Ok(Ok(ids)) => {
+                    report.frozen += ids.len();
+                    if due.is_none() {
+                        report.without_delete_after += ids.len();
+                    }
+                    for id in ids {
+                        state.invalidate_tenant(TenantId(id));
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "freeze batch failed; freezing one by one");
+                    let ids = match candidate_ids(state, from, end, batch_size, &poisoned).await {
+                        Ok(ids) => ids,
+                        Err(e) => {
+                            tracing::error!(error = %e, "freeze sweep could not read its candidates");
+                            report.failed += 1;
+                            break;
+                        }
+                    };
+                    for id in ids {
+                        match freeze_one(state, &calendar, id, now).await {
+                            Ok(Some(without)) => {
+                                report.frozen += 1;
+                                report.without_delete_after += usize::from(without);
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                tracing::error!(tenant.id = %id, error = %e, "freezing a tenant failed");
+                                report.failed += 1;
+                                poisoned.insert(id);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "freeze batch could not run");
+                    report.failed += 1;
+                    break;
+                }
             }
         }
     }
     report
+}
+
+/// Ids of one group's due tenants (for the per-tenant fallback).
+async fn candidate_ids(
+    state: &AppState,
+    from: TenantStatus,
+    end: NaiveDate,
+    limit: usize,
+    skip: &std::collections::HashSet<TenantId>,
+) -> AppResult<Vec<TenantId>> {
+    let ids: Vec<Uuid> = tenants::Entity::find()
+        .select_only()
+        .column(tenants::Column::Id)
+        .filter(tenants::Column::Status.eq(from.as_str()))
+        .filter(tenants::Column::TermEndDate.eq(end))
+        .filter(tenants::Column::Id.is_not_in(skip.iter().map(|t| t.0)))
+        .limit(limit as u64)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok(ids.into_iter().map(TenantId).collect())
 }
 
 /// Freezes one tenant if it is still due. `Some(true)` when frozen without a deletion time.

@@ -57,6 +57,9 @@ pub struct TenantEntry {
     pub tenant: TenantId,
     /// Content version when loaded (compared by the periodic check).
     pub content_version: i64,
+    /// The tenant's `status_changed_at` when loaded (compared by the periodic check, so a
+    /// state change reaches instances that missed its `NOTIFY`).
+    pub status_changed_at: chrono::DateTime<chrono::Utc>,
     /// `Some` while the tenant is pending, held or frozen: the suspended payload.
     pub suspended: Option<Cached>,
     /// The app config.
@@ -246,14 +249,14 @@ impl ClientCache {
         self.bytes.store(0, Ordering::Relaxed);
     }
 
-    /// Cached tenants with the content version they were loaded at.
-    pub fn cached_versions(&self) -> Vec<(TenantId, i64)> {
+    /// Cached tenants with the content version and status time they were loaded at.
+    pub fn cached_versions(&self) -> Vec<(TenantId, i64, chrono::DateTime<chrono::Utc>)> {
         self.entries
             .read()
             .expect("cache lock")
             .values()
             .filter_map(|e| match e {
-                Entry::Tenant(t) => Some((t.tenant, t.content_version)),
+                Entry::Tenant(t) => Some((t.tenant, t.content_version, t.status_changed_at)),
                 Entry::Unknown(_) => None,
             })
             .collect()
@@ -352,6 +355,7 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
     Ok(Some(TenantEntry {
         tenant,
         content_version,
+        status_changed_at: row.status_changed_at,
         suspended,
         app,
         version_doc: Cached::json(&serde_json::json!({ "content_version": content_version })),

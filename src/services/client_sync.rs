@@ -12,25 +12,34 @@ use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Drops cached tenants whose content version moved on in the database.
+/// Drops cached tenants whose content version or state (status time) moved on in the
+/// database.
 pub async fn check_versions(state: &AppState) -> anyhow::Result<usize> {
     let cached = state.client_cache.cached_versions();
     if cached.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<uuid::Uuid> = cached.iter().map(|(t, _)| t.0).collect();
+    let ids: Vec<uuid::Uuid> = cached.iter().map(|(t, ..)| t.0).collect();
     let current = tenant_settings::Entity::find()
-        .filter(tenant_settings::Column::TenantId.is_in(ids))
+        .filter(tenant_settings::Column::TenantId.is_in(ids.clone()))
         .all(&state.db)
         .await?;
+    let status_times: std::collections::HashMap<uuid::Uuid, chrono::DateTime<chrono::Utc>> =
+        entity::tenants::Entity::find()
+            .filter(entity::tenants::Column::Id.is_in(ids))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.status_changed_at))
+            .collect();
     let mut dropped = 0;
-    for (tenant, version) in cached {
+    for (tenant, version, status_changed_at) in cached {
         let now = current
             .iter()
             .find(|s| s.tenant_id == tenant.0)
             .map(|s| s.content_version)
             .unwrap_or(0);
-        if now != version {
+        if now != version || status_times.get(&tenant.0) != Some(&status_changed_at) {
             state.client_cache.invalidate_tenant(tenant);
             dropped += 1;
         }

@@ -528,6 +528,10 @@ async fn timeline_of_every_scenario_over_a_simulated_year() {
     assert_eq!(status, 200, "{body}");
     let e_freeze = local(2026, 8, 16, 0, 0);
     advance_to(&app, e_freeze - Duration::minutes(2)).await;
+    // The batch fails once: the sweep falls back to freezing tenant by tenant, on time.
+    app.state
+        .faults
+        .arm(weapp_builder::lifecycle::freeze::FREEZE_FAULT);
     flips_exactly_at(&app, e_freeze, || async {
         tenant_row(&app, &e.id).await.status == "frozen"
     })
