@@ -390,13 +390,22 @@ pub async fn bump_content_versions(
             .exec(conn)
             .await?;
         if conn.get_database_backend() == DatabaseBackend::Postgres {
-            let ids: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+            // Comma-separated ids, 200 a message: NOTIFY payloads stay under 8,000 bytes.
+            let payloads: Vec<String> = chunk
+                .chunks(200)
+                .map(|ids| {
+                    ids.iter()
+                        .map(Uuid::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .collect();
             conn.execute_raw(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
-                "SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id",
+                "SELECT pg_notify($1, ids) FROM unnest($2::text[]) AS ids",
                 [
                     crate::services::client_content::NOTIFY_CHANNEL.into(),
-                    ids.into(),
+                    payloads.into(),
                 ],
             ))
             .await?;

@@ -16,7 +16,8 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-/// The PostgreSQL channel of client-cache invalidations (payload: tenant id).
+/// The PostgreSQL channel of client-cache invalidations (payload: a tenant id, or several
+/// separated by commas).
 pub const NOTIFY_CHANNEL: &str = "weapp_client_cache";
 
 /// URL prefix of a tenant's assets as phones fetch them.

@@ -110,9 +110,13 @@ pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> Vec<tokio::tas
                     tokio::select! {
                         message = listener.try_recv() => match message {
                             Ok(Some(n)) => {
-                                if let Ok(id) = uuid::Uuid::parse_str(n.payload()) {
-                                    state.client_cache.invalidate_tenant(TenantId(id));
-                                    state.principals.invalidate_tenant(TenantId(id));
+                                // One tenant id, or several separated by commas
+                                // (set-based changes such as the freeze).
+                                for id in n.payload().split(',') {
+                                    if let Ok(id) = uuid::Uuid::parse_str(id) {
+                                        state.client_cache.invalidate_tenant(TenantId(id));
+                                        state.principals.invalidate_tenant(TenantId(id));
+                                    }
                                 }
                             }
                             // The connection dropped: notifications may be lost.

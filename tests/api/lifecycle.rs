@@ -1181,3 +1181,254 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap();
     row.try_get::<i64>("", "n").unwrap()
 }
+
+#[actix_web::test]
+async fn notices_inbox_broadcast_and_the_planner() {
+    let app = lifecycle_app(None).await;
+    app.clock.set(local(2026, 1, 5, 9, 0));
+    let admin = app.admin_session().await.access_token;
+    let mut plans = Vec::new();
+    for name in ["基础版", "高级版"] {
+        let (_, plan) = status_json(
+            app.post_json(
+                "/api/v1/plans",
+                &admin,
+                &json!({"name": name, "terms": plan_terms(298_000)}),
+            )
+            .await,
+        )
+        .await;
+        plans.push(plan["id"].as_str().unwrap().to_owned());
+    }
+    let (am_id, am) = staff_account(&app, &admin, "am.notice", "account_manager").await;
+    let a = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plans[0],
+        "shop.n1",
+        "2025-01-21",
+        "2026-01-20",
+        None,
+        None,
+    )
+    .await;
+    let b = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plans[1],
+        "shop.n2",
+        "2026-01-05",
+        "2027-01-04",
+        None,
+        None,
+    )
+    .await;
+
+    // The planner: what the sweeps will do, and nothing done yet.
+    let (status, plan) = status_json(app.get("/api/v1/lifecycle/plan?days=40", &am).await).await;
+    assert_eq!(status, 200, "{plan}");
+    let actions: Vec<(String, String, String)> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["actions"].as_array().unwrap().clone())
+        .map(|x| {
+            (
+                x["action"].as_str().unwrap().to_owned(),
+                x["at"].as_str().unwrap().to_owned(),
+                x["tenant_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let for_a: Vec<(&str, &str)> = actions
+        .iter()
+        .filter(|(_, _, t)| *t == a.id)
+        .map(|(k, at, _)| (k.as_str(), &at[..16]))
+        .collect();
+    assert_eq!(
+        for_a,
+        [
+            ("reminder", &app.clock.now().to_rfc3339()[..16]),
+            ("reminder", "2026-01-13T02:00"),
+            ("freeze", "2026-01-20T16:00"),
+            ("purge", "2026-02-04T16:00"),
+        ],
+        "{plan}"
+    );
+    assert!(actions.iter().all(|(_, _, t)| *t != b.id), "{plan}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM reminder_ledger").await,
+        0
+    );
+    let (status, body) = status_json(app.get("/api/v1/lifecycle/plan?days=0", &am).await).await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("days"))
+    );
+    let (status, _) = status_json(app.get("/api/v1/lifecycle/plan", &a.owner).await).await;
+    assert_eq!(status, 403);
+    // …and the sweeps then do exactly that.
+    tick_at(&app, app.clock.now()).await;
+    assert_eq!(ledger(&app, &a.contract).await, [30]);
+    advance_to(&app, local(2026, 1, 21, 0, 1)).await;
+    tick_at(&app, local(2026, 1, 21, 0, 1)).await;
+    assert_eq!(ledger(&app, &a.contract).await, [7, 30]);
+    assert_eq!(
+        audit_times(&app, &a.id, "tenant.renewal_reminded").await,
+        ["2026-01-05T01:00", "2026-01-13T02:00"]
+    );
+    assert_eq!(
+        tenant_row(&app, &a.id).await.frozen_at,
+        Some(local(2026, 1, 21, 0, 0))
+    );
+    assert_eq!(
+        tenant_row(&app, &a.id).await.delete_after,
+        Some(local(2026, 2, 5, 0, 0))
+    );
+
+    // Inbox: the merchant's notices, unread count, marking read (own entries only).
+    let (_, inbox) = status_json(app.get("/api/v1/inbox", &a.owner).await).await;
+    let kinds: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["frozen", "renewal_reminder", "renewal_reminder"]);
+    let (_, unread) = status_json(app.get("/api/v1/inbox/unread-count", &a.owner).await).await;
+    assert_eq!(unread["unread"], 3);
+    let first = inbox["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = status_json(
+        app.post_empty(&format!("/api/v1/inbox/{first}/read"), &b.owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404, "another account's entry");
+    let (status, marked) = status_json(
+        app.post_empty(&format!("/api/v1/inbox/{first}/read"), &a.owner)
+            .await,
+    )
+    .await;
+    assert_eq!((status, marked["marked"].as_u64()), (200, Some(1)));
+    let (_, marked) = status_json(
+        app.post_empty(&format!("/api/v1/inbox/{first}/read"), &a.owner)
+            .await,
+    )
+    .await;
+    assert_eq!(marked["marked"], 0, "idempotent");
+    let (_, page) = status_json(app.get("/api/v1/inbox?unread=true&limit=1", &a.owner).await).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["unread"], 2);
+    assert!(page["next_cursor"].is_string());
+    let (_, marked) = status_json(app.post_empty("/api/v1/inbox/read-all", &a.owner).await).await;
+    assert_eq!(marked["marked"], 2);
+
+    // Broadcast: agency admins only, validated, to one plan's tenants or all.
+    let broadcast = |token: &str, body: Value| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            status_json(
+                app.post_json("/api/v1/notifications/broadcast", &token, &body)
+                    .await,
+            )
+            .await
+        }
+    };
+    let (status, _) = broadcast(&am, json!({"title": "x", "text": "y"})).await;
+    assert_eq!(status, 403);
+    let (status, body) = broadcast(&admin, json!({"title": "", "text": "y"})).await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("title"))
+    );
+    let (status, _) = broadcast(
+        &admin,
+        json!({"title": "高级版新功能", "text": "视频组件已上线。", "plan_id": plans[1]}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (status, _) = broadcast(
+        &admin,
+        json!({"title": "春节客服安排", "text": "2 月 15 日至 23 日值班电话 400-000-0000。"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    settle(&app).await;
+    let titles = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "broadcast")
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, a_inbox) = status_json(app.get("/api/v1/inbox", &a.owner).await).await;
+    let (_, b_inbox) = status_json(app.get("/api/v1/inbox", &b.owner).await).await;
+    assert_eq!(titles(&a_inbox), ["春节客服安排"]);
+    assert_eq!(titles(&b_inbox), ["春节客服安排", "高级版新功能"]);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'notification.broadcast'"
+        )
+        .await,
+        2
+    );
+}
+
+async fn audit_times(app: &TestApp, tenant: &str, action: &str) -> Vec<String> {
+    let rows = app
+        .state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            app.state.db.get_database_backend(),
+            "SELECT occurred_at FROM audit_events WHERE tenant_id = $1 AND action = $2 ORDER BY occurred_at",
+            [uuid::Uuid::parse_str(tenant).unwrap().into(), action.into()],
+        ))
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| {
+            r.try_get::<DateTime<Utc>>("", "occurred_at")
+                .unwrap()
+                .to_rfc3339()[..16]
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn the_calendar_commands_answer_operators() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_weapp-builder"))
+            .args(args)
+            .env_remove("WEAPP__LIFECYCLE__CALENDAR_FILE")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "calendar",
+        "days",
+        "--from",
+        "2026-02-13",
+        "--to",
+        "2026-02-16",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "2026-02-13 workday\n2026-02-14 makeup\n2026-02-15 holiday\n2026-02-16 holiday\n"
+    );
+    let out = run(&["calendar", "add-workdays", "2026-02-13", "10"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "2026-03-05\n");
+    let out = run(&["calendar", "add-workdays", "2026-12-25", "10"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("2027") && err.contains("outside the working-day calendar"),
+        "{err}"
+    );
+}
