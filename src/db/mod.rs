@@ -84,6 +84,49 @@ pub fn is_unique_violation(e: &DbErr) -> bool {
     )
 }
 
+/// Rows for one set-based `INSERT … SELECT` from a single bound list: `unnest` of arrays on
+/// PostgreSQL, `json_each` of a JSON array on SQLite. Each row is `(id, tenant, json)`;
+/// the statement refers to them as `r.id`, `r.tenant`, `r.doc` (`doc` is JSON text).
+/// Binding three lists instead of thousands of scalars is what makes large batches cheap.
+pub fn bulk_rows_source(
+    backend: sea_orm::DatabaseBackend,
+    first_param: usize,
+    rows: &[(uuid::Uuid, uuid::Uuid, serde_json::Value)],
+) -> (String, Vec<sea_orm::Value>) {
+    match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.0).collect();
+            let tenants: Vec<uuid::Uuid> = rows.iter().map(|r| r.1).collect();
+            let docs: Vec<String> = rows.iter().map(|r| r.2.to_string()).collect();
+            (
+                format!(
+                    "(SELECT u.id AS id, u.tenant AS tenant, u.doc::jsonb AS doc FROM unnest(${}::uuid[], ${}::uuid[], ${}::text[]) AS u(id, tenant, doc)) AS r",
+                    first_param,
+                    first_param + 1,
+                    first_param + 2
+                ),
+                vec![ids.into(), tenants.into(), docs.into()],
+            )
+        }
+        _ => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!([r.0.simple().to_string(), r.1.simple().to_string(), r.2])
+                })
+                .collect();
+            (
+                format!(
+                    "(SELECT unhex(json_extract(value, '$[0]')) AS id, \
+                     unhex(json_extract(value, '$[1]')) AS tenant, \
+                     json(json_extract(value, '$[2]')) AS doc FROM json_each(${first_param})) AS r"
+                ),
+                vec![serde_json::Value::Array(list).to_string().into()],
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

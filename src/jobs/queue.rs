@@ -154,6 +154,41 @@ impl JobQueue {
         Ok(inserted)
     }
 
+    /// Inserts one job of `kind` per `(tenant, payload)` in one set-based statement per
+    /// 5,000 (set-based sweeps). No dedup keys.
+    pub async fn enqueue_bulk(
+        &self,
+        conn: &impl ConnectionTrait,
+        kind: &str,
+        jobs: Vec<(TenantId, serde_json::Value)>,
+    ) -> Result<(), DbErr> {
+        let backend = conn.get_database_backend();
+        let now = self.clock.now();
+        for chunk in jobs.chunks(5000) {
+            let rows: Vec<(Uuid, Uuid, serde_json::Value)> = chunk
+                .iter()
+                .map(|(t, p)| (Uuid::now_v7(), t.0, p.clone()))
+                .collect();
+            let (source, mut values) = crate::db::bulk_rows_source(backend, 4, &rows);
+            let mut params: Vec<sea_orm::Value> =
+                vec![kind.into(), self.default_max_attempts.into(), now.into()];
+            params.append(&mut values);
+            conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "INSERT INTO jobs (id, kind, payload, dedup_key, tenant_id, status, attempts, \
+                     max_attempts, run_at, locked_until, locked_by, last_error, created_at, \
+                     updated_at, finished_at) \
+                     SELECT r.id, $1, r.doc, NULL, r.tenant, 'queued', 0, $2, $3, NULL, NULL, \
+                     NULL, $3, $3, NULL FROM {source}"
+                ),
+                params,
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
     fn row(&self, id: Uuid, job: NewJob) -> jobs::ActiveModel {
         let now = self.clock.now();
         jobs::ActiveModel {

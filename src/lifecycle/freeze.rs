@@ -16,7 +16,7 @@ use crate::domain::time::shanghai_date;
 use crate::error::AppResult;
 use crate::services::audit::{self, Actor, AuditRecord};
 use crate::services::notifications::{self, NewNotice};
-use crate::services::tenant_state::{StateSnapshot, state_changed_job};
+use crate::services::tenant_state::{STATE_CHANGED_JOB, StateSnapshot, state_changed_payload};
 use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{tenant_settings, tenants};
@@ -221,13 +221,9 @@ async fn record_frozen(
             holds: c.holds.clone(),
         };
         let cause = TransitionCause::TermEnded.as_str();
-        records.push(AuditRecord {
-            actor: system.clone(),
-            tenant_id: Some(c.id),
-            action: "tenant.status_changed",
-            subject_type: "tenant",
-            subject_id: Some(c.id.to_string()),
-            summary: serde_json::json!({
+        records.push((
+            c.id,
+            serde_json::json!({
                 "cause": cause,
                 "reason": null,
                 "before": before,
@@ -236,12 +232,17 @@ async fn record_frozen(
                 "frozen_at": freeze_instant(c.end_date),
                 "delete_after": due,
             }),
-            request_id: None,
-        });
-        jobs.push(state_changed_job(c.id, cause, &before, &after, now));
+        ));
+        jobs.push((
+            c.id,
+            state_changed_payload(c.id, cause, &before, &after, now),
+        ));
     }
-    audit::record_many(conn, now, records).await?;
-    state.jobs.enqueue_many(conn, jobs).await?;
+    audit::record_bulk(conn, now, &system, "tenant.status_changed", records).await?;
+    state
+        .jobs
+        .enqueue_bulk(conn, STATE_CHANGED_JOB, jobs)
+        .await?;
     bump_content_versions(conn, batch.iter().map(|c| c.id.0).collect()).await?;
     Ok(without)
 }

@@ -93,6 +93,53 @@ pub async fn record_many(
     Ok(())
 }
 
+/// Appends one event per `(tenant, summary)` by `actor`, all with the same action and
+/// subject type (the tenant), in one set-based statement per 5,000 — for set-based sweeps.
+pub async fn record_bulk(
+    conn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    rows: Vec<(TenantId, serde_json::Value)>,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    for chunk in rows.chunks(5000) {
+        let rows: Vec<(Uuid, Uuid, serde_json::Value)> = chunk
+            .iter()
+            .map(|(t, s)| (Uuid::now_v7(), t.0, s.clone()))
+            .collect();
+        let (source, mut values) = crate::db::bulk_rows_source(backend, 6, &rows);
+        let subject = match backend {
+            sea_orm::DatabaseBackend::Postgres => "r.tenant::text",
+            _ => {
+                "lower(substr(hex(r.tenant), 1, 8) || '-' || substr(hex(r.tenant), 9, 4) || '-' || \
+                 substr(hex(r.tenant), 13, 4) || '-' || substr(hex(r.tenant), 17, 4) || '-' || \
+                 substr(hex(r.tenant), 21))"
+            }
+        };
+        let mut params: Vec<sea_orm::Value> = vec![
+            at.into(),
+            actor.id.map(|u| u.0).into(),
+            actor.role.clone().into(),
+            actor.name.clone().into(),
+            action.into(),
+        ];
+        params.append(&mut values);
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO audit_events (id, occurred_at, actor_id, actor_role, actor_name, \
+                 tenant_id, action, subject_type, subject_id, summary, request_id) \
+                 SELECT r.id, $1, $2, $3, $4, r.tenant, $5, 'tenant', {subject}, r.doc, NULL \
+                 FROM {source}"
+            ),
+            params,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 fn row(id: Uuid, at: DateTime<Utc>, record: AuditRecord) -> audit_events::ActiveModel {
     audit_events::ActiveModel {
         id: Set(id),

@@ -270,13 +270,24 @@ pub fn state_changed_job(
 ) -> NewJob {
     NewJob::new(
         STATE_CHANGED_JOB,
-        serde_json::json!({
-            "tenant_id": tenant,
-            "cause": cause,
-            "old": before,
-            "new": after,
-            "at": at,
-        }),
+        state_changed_payload(tenant, cause, before, after, at),
     )
     .tenant(tenant)
+}
+
+/// The payload of a `tenant.state_changed` event.
+pub fn state_changed_payload(
+    tenant: TenantId,
+    cause: &str,
+    before: &StateSnapshot,
+    after: &StateSnapshot,
+    at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "tenant_id": tenant,
+        "cause": cause,
+        "old": before,
+        "new": after,
+        "at": at,
+    })
 }
