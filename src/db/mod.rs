@@ -119,7 +119,7 @@ pub fn bulk_rows_source(
                 format!(
                     "(SELECT unhex(json_extract(value, '$[0]')) AS id, \
                      unhex(json_extract(value, '$[1]')) AS tenant, \
-                     json(json_extract(value, '$[2]')) AS doc FROM json_each(${first_param})) AS r"
+                     json_extract(value, '$[2]') AS doc FROM json_each(${first_param})) AS r"
                 ),
                 vec![serde_json::Value::Array(list).to_string().into()],
             )
