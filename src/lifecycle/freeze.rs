@@ -278,13 +278,19 @@ async fn claim_batch(
     // The batch as a CTE joined by primary key: PostgreSQL materializes it (it locks), and
     // the UPDATE touches exactly its rows (locked here, or inside SQLite's write
     // transaction) instead of re-scanning the group.
+    // SQLite plans `UPDATE … FROM` as a scan of the target; `IN (SELECT …)` drives the
+    // update from the batch's primary keys instead.
+    let join = match backend {
+        DatabaseBackend::Postgres => "FROM batch WHERE tenants.id = batch.id",
+        _ => "WHERE tenants.id IN (SELECT id FROM batch)",
+    };
     let sql = format!(
         "WITH batch AS (\
            SELECT id FROM tenants WHERE status = $6 AND term_end_date = $7{excluded} \
            LIMIT {limit}{}) \
          UPDATE tenants SET status = $1, frozen_at = $2, delete_after = $3, \
          status_changed_at = $4, status_cause = $5, status_actor = 'system', updated_at = $4 \
-         FROM batch WHERE tenants.id = batch.id \
+         {join} \
          RETURNING tenants.id AS id",
         lock_suffix(backend)
     );
