@@ -49,6 +49,18 @@ pub struct JobContext {
     pub tenant_id: Option<TenantId>,
 }
 
+impl JobContext {
+    /// The UUID in payload field `field`; a payload without it can never succeed, so the
+    /// error is permanent.
+    pub fn payload_uuid(&self, field: &str) -> Result<Uuid, JobError> {
+        self.payload
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("payload without `{field}`")))
+    }
+}
+
 /// Runs one kind of job. Every handler must be idempotent: a job may run again after a
 /// crash or an expired lease.
 pub trait JobHandler: Send + Sync {

@@ -29,7 +29,6 @@ use entity::tenants;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
 /// Job kind of one tenant's purge.
 pub const PURGE_JOB: &str = "tenant.purge";
@@ -268,12 +267,7 @@ impl JobHandler for PurgeHandler {
         job: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let tenant: Uuid = job
-                .payload
-                .get("tenant_id")
-                .and_then(|v| v.as_str())
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no tenant_id")))?;
+            let tenant = job.payload_uuid("tenant_id")?;
             let outcome = purge(state, TenantId(tenant))
                 .await
                 .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;

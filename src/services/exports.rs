@@ -370,12 +370,7 @@ impl JobHandler for ExportHandler {
         job: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let id: Uuid = job
-                .payload
-                .get("export_id")
-                .and_then(|v| v.as_str())
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no export_id")))?;
+            let id = job.payload_uuid("export_id")?;
             build(state, id)
                 .await
                 .map_err(|e| JobError::Retry(anyhow::anyhow!("{e:?}")))?;

@@ -221,12 +221,7 @@ impl JobHandler for DeliverNoticeHandler {
         job: &'a JobContext,
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let id: Uuid = job
-                .payload
-                .get("notification_id")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no notification_id")))?;
+            let id = job.payload_uuid("notification_id")?;
             deliver(state, id)
                 .await
                 .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;

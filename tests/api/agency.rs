@@ -118,6 +118,19 @@ pub async fn pay(
     amount: i64,
     key: &str,
 ) -> (u16, Value) {
+    pay_on(app, token, tenant, contract, amount, key, "2026-03-02").await
+}
+
+/// Records a payment that arrived on `paid_on`.
+pub async fn pay_on(
+    app: &TestApp,
+    token: &str,
+    tenant: &str,
+    contract: &str,
+    amount: i64,
+    key: &str,
+    paid_on: &str,
+) -> (u16, Value) {
     let res = app
         .client
         .post(app.url(&format!(
@@ -129,7 +142,7 @@ pub async fn pay(
             "amount_fen": amount,
             "method": "bank_transfer",
             "reference": format!("ICBC-{key}"),
-            "paid_on": "2026-03-02"
+            "paid_on": paid_on
         }))
         .send()
         .await

@@ -178,24 +178,8 @@ pub async fn pay(
     amount: i64,
     key: &str,
 ) -> (u16, Value) {
-    let today = weapp_builder::domain::time::shanghai_date(app.clock.now());
-    let res = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/tenants/{tenant}/contracts/{contract}/payments"
-        )))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&json!({
-            "amount_fen": amount,
-            "method": "bank_transfer",
-            "reference": format!("ICBC-{key}"),
-            "paid_on": today,
-        }))
-        .send()
-        .await
-        .unwrap();
-    status_json(res).await
+    let today = weapp_builder::domain::time::shanghai_date(app.clock.now()).to_string();
+    crate::agency::pay_on(app, token, tenant, contract, amount, key, &today).await
 }
 
 /// Creates the renewal contract; returns (id, amount).
