@@ -17,3 +17,5 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod wechat;
+pub mod wechat_sim;

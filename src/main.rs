@@ -58,6 +58,22 @@ enum Command {
         #[command(subcommand)]
         command: LifecycleCommand,
     },
+    /// Run the WeChat platform simulator (for local demos of binding and publishing).
+    /// Prints the `WEAPP__WECHAT__*` variables that point the service at it.
+    WechatSim {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        bind: String,
+        /// Base URL of the running service; pushes go to its `/wechat/…/events`.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        app: String,
+        /// Component appid of the simulated platform.
+        #[arg(long, default_value = "wx134c8103faa5a59e")]
+        component_appid: String,
+        /// Seconds between ticket pushes (WeChat: 600).
+        #[arg(long, default_value_t = 600)]
+        ticket_every: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +130,20 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     telemetry::init(&settings.log);
+    if let Command::WechatSim {
+        bind,
+        app,
+        component_appid,
+        ticket_every,
+    } = command
+    {
+        return actix_web::rt::System::new().block_on(run_simulator(
+            bind,
+            app,
+            component_appid,
+            ticket_every,
+        ));
+    }
     let (secrets, source) = Secrets::load(&settings, &env)?;
     if source == SecretsSource::GeneratedFile {
         tracing::warn!(
@@ -138,7 +168,9 @@ fn main() -> anyhow::Result<()> {
             Command::Lifecycle {
                 command: LifecycleCommand::Plan { days },
             } => lifecycle_plan(settings, secrets, days).await,
-            Command::Openapi | Command::Calendar { .. } => unreachable!("handled above"),
+            Command::Openapi | Command::Calendar { .. } | Command::WechatSim { .. } => {
+                unreachable!("handled above")
+            }
         }
     })
 }
@@ -187,6 +219,59 @@ async fn lifecycle_plan(settings: Settings, secrets: Secrets, days: i64) -> anyh
             );
         }
     }
+    Ok(())
+}
+
+/// Starts the simulator with fresh secrets and prints how to point the service at it.
+async fn run_simulator(
+    bind: String,
+    app: String,
+    component_appid: String,
+    ticket_every: u64,
+) -> anyhow::Result<()> {
+    use rand::Rng;
+    let alphanumeric = |n: usize| -> String {
+        rand::rng()
+            .sample_iter(rand::distr::Alphanumeric)
+            .take(n)
+            .map(char::from)
+            .collect()
+    };
+    let app = app.trim_end_matches('/').to_owned();
+    let config = weapp_builder::wechat_sim::SimConfig {
+        component_appid: component_appid.clone(),
+        component_secret: alphanumeric(32),
+        push_token: alphanumeric(16),
+        encoding_aes_key: alphanumeric(43),
+        component_callback_url: Some(format!("{app}/wechat/component/events")),
+        message_callback_url: Some(format!("{app}/wechat/apps/$APPID$/events")),
+        ticket_interval_secs: ticket_every,
+    };
+    let server = weapp_builder::wechat_sim::start(config.clone(), &bind).await?;
+    println!("WeChat simulator on {}", server.base_url);
+    println!("Start the service with:");
+    println!(
+        "  export WEAPP__WECHAT__COMPONENT_APPID={}",
+        config.component_appid
+    );
+    println!(
+        "  export WEAPP__WECHAT__COMPONENT_SECRET={}",
+        config.component_secret
+    );
+    println!("  export WEAPP__WECHAT__PUSH_TOKEN={}", config.push_token);
+    println!(
+        "  export WEAPP__WECHAT__ENCODING_AES_KEY={}",
+        config.encoding_aes_key
+    );
+    println!("  export WEAPP__WECHAT__API_BASE={}", server.base_url);
+    println!("  export WEAPP__WECHAT__AUTH_PAGE_BASE={}", server.base_url);
+    println!(
+        "Control: POST {0}/__sim/push/ticket, POST {0}/__sim/apps/<appid>/audit {{\"result\":\"pass\"}}, \
+         GET {0}/__sim/calls (see README)",
+        server.base_url
+    );
+    tokio::signal::ctrl_c().await?;
+    server.stop().await;
     Ok(())
 }
 

@@ -18,3 +18,4 @@ mod openapi;
 mod pages;
 mod secrets_in_logs;
 mod staff;
+mod wechat_sim;

@@ -8,6 +8,7 @@
 
 pub mod db;
 pub mod logs;
+pub mod wechat;
 
 use base64::Engine;
 use serde_json::Value;
