@@ -39,6 +39,47 @@ pub struct Settings {
     pub client: ClientSettings,
     /// Subscription lifecycle.
     pub lifecycle: LifecycleSettings,
+    /// WeChat third-party platform.
+    pub wechat: WechatSettings,
+}
+
+/// Keys of `[wechat]` that are secrets: read only from the environment.
+pub const WECHAT_SECRET_KEYS: [&str; 3] = ["component_secret", "push_token", "encoding_aes_key"];
+
+/// `[wechat]`: the third-party platform. Without `component_appid` and the three secrets
+/// (`WEAPP__WECHAT__COMPONENT_SECRET`, `WEAPP__WECHAT__PUSH_TOKEN`,
+/// `WEAPP__WECHAT__ENCODING_AES_KEY`) the WeChat features answer 503.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WechatSettings {
+    /// The platform's component appid.
+    pub component_appid: Option<String>,
+    /// WeChat API host (the simulator's URL in tests and demos).
+    pub api_base: String,
+    /// Where the authorization page lives.
+    pub auth_page_base: String,
+    /// Seconds one WeChat call may take.
+    pub request_timeout_secs: u64,
+    /// Refresh access tokens this many seconds before they expire.
+    pub refresh_ahead_secs: i64,
+    /// Seconds a token-refresh lease is held before another instance may take over.
+    pub refresh_lease_secs: i64,
+    /// Pushes whose `timestamp` is further than this from now are refused.
+    pub push_max_skew_secs: i64,
+}
+
+impl Default for WechatSettings {
+    fn default() -> Self {
+        Self {
+            component_appid: None,
+            api_base: "https://api.weixin.qq.com".into(),
+            auth_page_base: "https://mp.weixin.qq.com".into(),
+            request_timeout_secs: 30,
+            refresh_ahead_secs: 600,
+            refresh_lease_secs: 30,
+            push_max_skew_secs: 600,
+        }
+    }
 }
 
 /// `[lifecycle]`: reminders, freeze, deletion, exports.
@@ -369,10 +410,14 @@ impl Settings {
                     .with_context(|| format!("reading config file {}", path.display()))?;
                 let table: toml::Table = toml::from_str(&text)
                     .with_context(|| format!("parsing config file {}", path.display()))?;
-                if table.contains_key("security") {
+                let wechat_secret_in_file = table
+                    .get("wechat")
+                    .and_then(|w| w.as_table())
+                    .is_some_and(|w| WECHAT_SECRET_KEYS.iter().any(|k| w.contains_key(*k)));
+                if table.contains_key("security") || wechat_secret_in_file {
                     bail!(
                         "config file {}: secrets ([security]) are read only from the environment \
-                         (WEAPP__SECURITY__JWT_SECRET, WEAPP__SECURITY__VAULT_KEYS)",
+                         (WEAPP__SECURITY__*, WEAPP__WECHAT__COMPONENT_SECRET, …_PUSH_TOKEN, …_ENCODING_AES_KEY)",
                         path.display()
                     );
                 }
@@ -391,7 +436,11 @@ impl Settings {
                 continue;
             };
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
-            if path.first().map(String::as_str) == Some("security") {
+            if path.first().map(String::as_str) == Some("security")
+                || (path.len() == 2
+                    && path[0] == "wechat"
+                    && WECHAT_SECRET_KEYS.contains(&path[1].as_str()))
+            {
                 continue;
             }
             if path.len() != 2 || path.iter().any(String::is_empty) {
@@ -503,6 +552,60 @@ pub struct Secrets {
     pub vault_keys: Vec<(String, SecretBytes)>,
     /// S3 secret access key (`WEAPP__SECURITY__S3_SECRET_ACCESS_KEY`), when S3 is used.
     pub s3_secret_access_key: Option<SecretBytes>,
+    /// The WeChat platform's secrets, when all three are set.
+    pub wechat: Option<WechatSecrets>,
+}
+
+/// The third-party platform's secrets (`WEAPP__WECHAT__*`).
+#[derive(Clone)]
+pub struct WechatSecrets {
+    /// `component_appsecret`.
+    pub component_secret: String,
+    /// The push token (signatures).
+    pub push_token: String,
+    /// The 43-character EncodingAESKey.
+    pub encoding_aes_key: String,
+}
+
+impl std::fmt::Debug for WechatSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WechatSecrets(..)")
+    }
+}
+
+impl WechatSecrets {
+    /// All three from the environment, none, or an error naming the missing ones.
+    pub fn from_env(env: &BTreeMap<String, String>) -> anyhow::Result<Option<Self>> {
+        let get = |k: &str| {
+            env.get(&format!("WEAPP__WECHAT__{}", k.to_ascii_uppercase()))
+                .filter(|v| !v.is_empty())
+                .cloned()
+        };
+        let values: Vec<Option<String>> = WECHAT_SECRET_KEYS.iter().map(|k| get(k)).collect();
+        if values.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let missing: Vec<String> = WECHAT_SECRET_KEYS
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| format!("WEAPP__WECHAT__{}", k.to_ascii_uppercase()))
+            .collect();
+        if !missing.is_empty() {
+            bail!("WeChat secrets are incomplete: set {}", missing.join(", "));
+        }
+        let mut values = values.into_iter().flatten();
+        let (Some(component_secret), Some(push_token), Some(encoding_aes_key)) =
+            (values.next(), values.next(), values.next())
+        else {
+            unreachable!("all three are present");
+        };
+        Ok(Some(Self {
+            component_secret,
+            push_token,
+            encoding_aes_key,
+        }))
+    }
 }
 
 /// Where the secrets came from, for the start-up log.
@@ -545,6 +648,7 @@ impl Secrets {
         if let (Some(jwt), Some(vault)) = (jwt, vault) {
             let mut secrets = Self::parse(jwt, vault)?;
             secrets.s3_secret_access_key = s3;
+            secrets.wechat = WechatSecrets::from_env(env)?;
             return Ok((secrets, SecretsSource::Environment));
         }
         if jwt.is_some() || vault.is_some() {
@@ -575,6 +679,7 @@ impl Secrets {
         // The generated JWT secret is used as its base64 text: 64 ASCII bytes of entropy.
         let mut secrets = Self::parse(stored.jwt_secret.trim(), &stored.vault_keys)?;
         secrets.s3_secret_access_key = s3;
+        secrets.wechat = WechatSecrets::from_env(env)?;
         Ok((secrets, SecretsSource::GeneratedFile))
     }
 
@@ -602,6 +707,7 @@ impl Secrets {
             jwt_secret: SecretBytes::new(jwt.as_bytes().to_vec()),
             vault_keys,
             s3_secret_access_key: None,
+            wechat: None,
         })
     }
 }
@@ -742,6 +848,10 @@ mod tests {
             "storage.s3_access_key_id",
             "render.templates_dir",
             "lifecycle.calendar_file",
+            "wechat.component_appid",
+            "wechat.component_secret",
+            "wechat.push_token",
+            "wechat.encoding_aes_key",
         ]
         .into_iter()
         .map(String::from)

@@ -26,3 +26,7 @@ pub mod tenant_settings;
 pub mod tenants;
 pub mod usage_daily;
 pub mod users;
+pub mod wechat_authorizations;
+pub mod wechat_authorizer_tokens;
+pub mod wechat_bindings;
+pub mod wechat_vault;

@@ -7,6 +7,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_agency;
 mod m20261123_000003_pages;
 mod m20261123_000004_lifecycle;
+mod m20261123_000005_wechat;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_agency::Migration),
             Box::new(m20261123_000003_pages::Migration),
             Box::new(m20261123_000004_lifecycle::Migration),
+            Box::new(m20261123_000005_wechat::Migration),
         ]
     }
 }

@@ -32,7 +32,13 @@ pub const EXPORT_JOB: &str = "tenant.export";
 const NOT_EXPORTED: &[&str] = &["jobs", "sessions", "refresh_tokens", "exports"];
 
 /// Columns never exported (secrets, even hashed).
-const SECRET_COLUMNS: &[&str] = &["password_hash", "token_hash"];
+const SECRET_COLUMNS: &[&str] = &[
+    "password_hash",
+    "token_hash",
+    "refresh_token_enc",
+    "access_token_enc",
+    "pre_auth_code_hash",
+];
 
 /// An export as the API shows it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

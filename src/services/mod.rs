@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tenant_state;
 pub mod tenants;
+pub mod wechat;
 
 /// Facts about the HTTP request a use case records (audit, throttling).
 #[derive(Clone, Debug, Default)]

@@ -39,6 +39,7 @@ fn test_secrets() -> Secrets {
         jwt_secret: SecretBytes::new(TEST_JWT_SECRET.as_bytes().to_vec()),
         vault_keys: vec![("t1".into(), SecretBytes::new(vec![7u8; 32]))],
         s3_secret_access_key: s3_env().map(|c| SecretBytes::new(c.secret_access_key.into_bytes())),
+        wechat: None,
     }
 }
 
