@@ -104,6 +104,11 @@ pub async fn build_state(
         calendar: Arc::new(crate::lifecycle::calendar::CalendarSource::load(
             settings.lifecycle.calendar_file.clone(),
         )?),
+        vault: Arc::new(crate::services::wechat::vault::Vault::new(
+            &secrets.vault_keys,
+        )?),
+        wechat: crate::services::wechat::WechatPlatform::from_config(settings, secrets)?
+            .map(Arc::new),
     })
 }
 

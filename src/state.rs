@@ -47,6 +47,10 @@ pub struct AppState {
     pub notices: Arc<crate::render::notices::NoticeRenderer>,
     /// The working-day calendar in effect.
     pub calendar: Arc<crate::lifecycle::calendar::CalendarSource>,
+    /// Encryption at rest of WeChat credentials.
+    pub vault: Arc<crate::services::wechat::vault::Vault>,
+    /// The WeChat third-party platform, when configured.
+    pub wechat: Option<Arc<crate::services::wechat::WechatPlatform>>,
 }
 
 impl AppState {

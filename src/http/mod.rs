@@ -21,6 +21,7 @@ pub mod reports;
 pub mod settings;
 pub mod staff;
 pub mod tenants;
+pub mod wechat;
 
 use crate::error::{AppError, ErrorCode, Localized};
 use crate::state::AppState;
@@ -77,6 +78,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .openapi(openapi::ApiDoc::openapi())
         .configure(health::configure)
         .configure(client::configure)
+        .configure(wechat::configure_pushes)
         .service(
             scope::scope("/api/v1")
                 .configure(auth::configure)
@@ -91,7 +93,8 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(settings::configure)
                 .configure(reports::configure)
                 .configure(lifecycle::configure)
-                .configure(jobs::configure),
+                .configure(jobs::configure)
+                .configure(wechat::configure),
         )
 }
 

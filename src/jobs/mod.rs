@@ -101,5 +101,8 @@ pub fn product_handlers() -> JobRegistry {
     registry.register(Arc::new(
         crate::services::notifications::DeliverNoticeHandler,
     ));
+    registry.register(Arc::new(
+        crate::services::wechat::binding::AuthorizedHandler,
+    ));
     registry
 }

@@ -825,3 +825,62 @@ pub async fn preview(
                 .with_details(serde_json::json!({ "component_id": fault.component_id }))
         })
 }
+
+/// Re-renders the live version of every published page with the tenant's asset base for
+/// `appid`, in the caller's transaction: pages published before the appid was known carry
+/// asset URLs without it. A version that no longer renders keeps its stored bytes.
+pub async fn rerender_published(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    tenant: TenantId,
+    appid: &str,
+) -> AppResult<u32> {
+    let base = crate::services::client_content::asset_base(state, Some(appid));
+    let live = pages::Entity::find()
+        .filter(pages::Column::TenantId.eq(tenant.0))
+        .filter(pages::Column::PublishedVersion.is_not_null())
+        .all(conn)
+        .await?;
+    let mut count = 0;
+    for page in live {
+        let Some(number) = page.published_version else {
+            continue;
+        };
+        let Some(version) = page_versions::Entity::find()
+            .filter(page_versions::Column::PageId.eq(page.id))
+            .filter(page_versions::Column::Version.eq(number))
+            .one(conn)
+            .await?
+        else {
+            continue;
+        };
+        let rendered = match state.renderer.render_page(
+            &page.slug,
+            &version.title,
+            number,
+            &version.navigation_bar,
+            &version.layout,
+            &base,
+        ) {
+            Ok(r) => r,
+            Err(fault) => {
+                tracing::warn!(page.id = %page.id, error = %fault.message, "re-render failed; stored bytes kept");
+                continue;
+            }
+        };
+        page_versions::Entity::update_many()
+            .col_expr(
+                page_versions::Column::Rendered,
+                Expr::value(Some(String::from_utf8_lossy(&rendered.bytes).into_owned())),
+            )
+            .col_expr(
+                page_versions::Column::RenderedEtag,
+                Expr::value(Some(rendered.etag)),
+            )
+            .filter(page_versions::Column::Id.eq(version.id))
+            .exec(conn)
+            .await?;
+        count += 1;
+    }
+    Ok(count)
+}

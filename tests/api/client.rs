@@ -11,7 +11,7 @@ use std::time::Duration;
 const APPID: &str = "wxba5fad812f8e6fb9";
 
 /// An active tenant with an appid, on a plan with `rps` requests per second.
-async fn tenant_with_appid(
+pub async fn tenant_with_appid(
     app: &TestApp,
     agency: &Agency,
     appid: &str,

@@ -18,4 +18,5 @@ mod openapi;
 mod pages;
 mod secrets_in_logs;
 mod staff;
+mod wechat;
 mod wechat_sim;

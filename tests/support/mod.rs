@@ -208,6 +208,7 @@ pub struct TestAppBuilder {
     database: Option<Arc<TestDatabase>>,
     clock: Option<Clock>,
     tweak: Option<SettingsTweak>,
+    wechat_api: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -225,6 +226,11 @@ impl TestAppBuilder {
     }
     pub fn settings(mut self, f: impl FnOnce(&mut Settings) + 'static) -> Self {
         self.tweak = Some(Box::new(f));
+        self
+    }
+    /// Configures the WeChat platform against the simulator at `sim_base`.
+    pub fn wechat(mut self, sim_base: &str) -> Self {
+        self.wechat_api = Some(sim_base.to_owned());
         self
     }
     /// Another instance on the database of `app`, sharing its clock.
@@ -261,6 +267,18 @@ impl TestAppBuilder {
             settings.storage.s3_bucket = Some(s3.bucket);
             settings.storage.s3_access_key_id = Some(s3.access_key_id);
         }
+        let mut secrets = test_secrets();
+        if let Some(base) = &self.wechat_api {
+            settings.wechat.component_appid = Some(wechat::COMPONENT_APPID.into());
+            settings.wechat.api_base = base.clone();
+            settings.wechat.auth_page_base = base.clone();
+            settings.wechat.request_timeout_secs = 5;
+            secrets.wechat = Some(weapp_builder::config::WechatSecrets {
+                component_secret: wechat::COMPONENT_SECRET.into(),
+                push_token: wechat::PUSH_TOKEN.into(),
+                encoding_aes_key: wechat::ENCODING_AES_KEY.into(),
+            });
+        }
         if let Some(tweak) = self.tweak {
             tweak(&mut settings);
         }
@@ -273,7 +291,7 @@ impl TestAppBuilder {
             // template. Migrating again is a no-op either way but proves idempotence.
             migrate: true,
         };
-        let app = Application::build(settings, test_secrets(), options)
+        let app = Application::build(settings, secrets, options)
             .await
             .expect("app builds");
         let port = app.port();
@@ -328,6 +346,7 @@ pub fn builder() -> TestAppBuilder {
         sweeps: Vec::new(),
         database: None,
         clock: None,
+        wechat_api: None,
         tweak: None,
     }
 }

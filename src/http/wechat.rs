@@ -1,0 +1,215 @@
+//! WeChat: the push endpoints WeChat calls (no login; verified by signature), the
+//! authorization redirect, and the merchant and agency routes of the binding.
+
+use super::extract::{AgencyAdmin, TenantAccess};
+use crate::domain::role::Role;
+use crate::error::{AppResult, ErrorBody};
+use crate::services::RequestMeta;
+use crate::services::wechat::binding::{
+    self, AuthorizationLink, BindingView, ConnectionCheck, PlatformStatus,
+};
+use crate::services::wechat::push::{self, PushQuery};
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the routes WeChat and the merchant's browser call (outside `/api/v1`).
+pub fn configure_pushes(cfg: &mut ServiceConfig) {
+    cfg.service(component_event)
+        .service(component_url_check)
+        .service(app_event)
+        .service(app_url_check)
+        .service(authorization_redirect);
+}
+
+/// Registers the `/api/v1` routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(authorization_link)
+        .service(tenant_binding)
+        .service(check_binding)
+        .service(platform_status);
+}
+
+/// Pushes are small XML documents; anything larger is not WeChat.
+const PUSH_BODY_LIMIT: usize = 64 * 1024;
+
+fn success() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body("success")
+}
+
+fn push_body(body: &web::Bytes) -> AppResult<&str> {
+    if body.len() > PUSH_BODY_LIMIT {
+        return Err(
+            crate::error::AppError::new(crate::error::ErrorCode::PayloadTooLarge)
+                .with_details(serde_json::json!({ "limit_bytes": PUSH_BODY_LIMIT })),
+        );
+    }
+    std::str::from_utf8(body).map_err(|_| {
+        crate::error::AppError::new(crate::error::ErrorCode::WechatPushRejected)
+            .with_details(serde_json::json!({ "reason": "xml" }))
+    })
+}
+
+/// Authorization events from WeChat (`component_verify_ticket`, `authorized`,
+/// `updateauthorized`, `unauthorized`), encrypted per PROTOCOL.md §2. Answers `success`.
+#[utoipa::path(tag = "wechat", params(PushQuery), request_body(content = String, content_type = "text/xml"),
+    responses((status = 200, description = "`success`", content_type = "text/plain"),
+        (status = 400, description = "`wechat_push_rejected` (details.reason)", body = ErrorBody),
+        (status = 409, description = "`wechat_push_replayed`", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`", body = ErrorBody)))]
+#[post("/wechat/component/events")]
+async fn component_event(
+    state: web::Data<AppState>,
+    query: web::Query<PushQuery>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    push::receive_component_event(&state, &query, push_body(&body)?).await?;
+    Ok(success())
+}
+
+/// URL verification of the component endpoint: echoes `echostr` when `signature` matches.
+#[utoipa::path(tag = "wechat", params(PushQuery),
+    responses((status = 200, description = "The echostr", content_type = "text/plain"),
+        (status = 400, description = "`wechat_push_rejected`", body = ErrorBody)))]
+#[get("/wechat/component/events")]
+async fn component_url_check(
+    state: web::Data<AppState>,
+    query: web::Query<PushQuery>,
+) -> AppResult<HttpResponse> {
+    let echo = push::verify_url(&state, &query)?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body(echo))
+}
+
+/// Message events of one authorized mini-program (audit results and others), encrypted
+/// per PROTOCOL.md §2. Answers `success`.
+#[utoipa::path(tag = "wechat", params(("appid" = String, Path, description = "The mini-program's appid"), PushQuery),
+    request_body(content = String, content_type = "text/xml"),
+    responses((status = 200, description = "`success`", content_type = "text/plain"),
+        (status = 400, description = "`wechat_push_rejected` (details.reason)", body = ErrorBody),
+        (status = 409, description = "`wechat_push_replayed`", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`", body = ErrorBody)))]
+#[post("/wechat/apps/{appid}/events")]
+async fn app_event(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<PushQuery>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    push::receive_app_event(&state, &path, &query, push_body(&body)?).await?;
+    Ok(success())
+}
+
+/// URL verification of a message endpoint.
+#[utoipa::path(tag = "wechat", params(("appid" = String, Path, description = "The mini-program's appid"), PushQuery),
+    responses((status = 200, description = "The echostr", content_type = "text/plain"),
+        (status = 400, description = "`wechat_push_rejected`", body = ErrorBody)))]
+#[get("/wechat/apps/{appid}/events")]
+async fn app_url_check(
+    state: web::Data<AppState>,
+    query: web::Query<PushQuery>,
+) -> AppResult<HttpResponse> {
+    let echo = push::verify_url(&state, &query)?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body(echo))
+}
+
+/// The redirect WeChat sends the merchant back with.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizedQuery {
+    /// Our signed, single-use state.
+    pub state: Option<String>,
+    /// WeChat's authorization code.
+    pub auth_code: Option<String>,
+    /// Lifetime of the code (seconds).
+    pub expires_in: Option<i64>,
+}
+
+/// Where WeChat's authorization page returns the merchant: exchanges the code (unless the
+/// `authorized` event already did) and answers the binding. No login: the signed,
+/// single-use `state` names the attempt.
+#[utoipa::path(tag = "wechat", params(AuthorizedQuery),
+    responses((status = 200, description = "Bound", body = BindingView),
+        (status = 400, description = "`authorization_state_invalid`", body = ErrorBody),
+        (status = 409, description = "`authorization_state_used`, `wechat_appid_mismatch`, `wechat_appid_taken`", body = ErrorBody),
+        (status = 502, description = "`wechat_call_failed`", body = ErrorBody)))]
+#[get("/wechat/authorized")]
+async fn authorization_redirect(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    query: web::Query<AuthorizedQuery>,
+) -> AppResult<web::Json<BindingView>> {
+    Ok(web::Json(
+        binding::complete_redirect(
+            &state,
+            &meta,
+            query.state.as_deref(),
+            query.auth_code.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+/// A link to WeChat's authorization page for the tenant's mini-program (merchant admin).
+/// Limited to the recorded appid (`biz_appid`) when there is one.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 201, description = "The link", body = AuthorizationLink),
+        (status = 403, description = "Not the merchant admin, or the tenant's state refuses changes", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 502, description = "`wechat_call_failed`", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`, `wechat_ticket_missing`, `wechat_busy`", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/wechat/authorization-link")]
+async fn authorization_link(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+) -> AppResult<HttpResponse> {
+    access.require(&[Role::MerchantAdmin])?;
+    access.merchant_write()?;
+    let link = binding::create_link(&state, access.user(), &meta, access.tenant).await?;
+    Ok(HttpResponse::Created().json(link))
+}
+
+/// The tenant's mini-program binding: appid, status, permission sets, token health.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = BindingView),
+        (status = 404, description = "No such tenant", body = ErrorBody)))]
+#[get("/tenants/{tenant_id}/wechat")]
+async fn tenant_binding(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> AppResult<web::Json<BindingView>> {
+    Ok(web::Json(binding::view(&state, access.tenant).await?))
+}
+
+/// Checks the connection with the tenant's authorizer token (refreshed from the stored
+/// refresh token when due) and reports WeChat's online and trial versions.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = ConnectionCheck),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "`wechat_not_bound`", body = ErrorBody),
+        (status = 502, description = "`wechat_call_failed`", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/wechat/check")]
+async fn check_binding(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> AppResult<web::Json<ConnectionCheck>> {
+    Ok(web::Json(binding::check(&state, access.tenant).await?))
+}
+
+/// The platform's health: when the last ticket arrived, the component token's expiry, and
+/// each tenant's binding and token health. Never a secret.
+#[utoipa::path(tag = "wechat", security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = PlatformStatus),
+        (status = 403, description = "Not an agency admin", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`", body = ErrorBody)))]
+#[get("/platform/status")]
+async fn platform_status(
+    state: web::Data<AppState>,
+    _admin: AgencyAdmin,
+) -> AppResult<web::Json<PlatformStatus>> {
+    Ok(web::Json(binding::platform_status(&state).await?))
+}
