@@ -749,3 +749,43 @@ async fn dropped_connections_leave_no_token_in_logs_or_job_errors() {
     }
     assert_no_plaintext_secrets(&app, &sim).await;
 }
+
+#[actix_web::test]
+async fn the_scheduler_refreshes_tokens_ahead_of_expiry() {
+    let (app, sim, agency) = app_and_sim().await;
+    push_ticket(&app, &sim).await;
+    let (tenant, owner) = active_tenant(&app, &agency, plan_terms(298_000), "wx.ahead").await;
+    let (_, link_body) = link(&app, &owner, &tenant).await;
+    let redirect = authorize_on_page(
+        &app,
+        link_body["url"].as_str().unwrap(),
+        BOUND_APPID,
+        "none",
+    )
+    .await;
+    assert_eq!(follow(&app, &redirect).await.0, 200);
+    let before = binding(&app, &owner, &tenant).await["token"]["access_expires_at"].clone();
+
+    // A tick an hour later has nothing to do.
+    let report = app.scheduler.tick(&app.state, app.clock.now()).await;
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(sim.count(TOKEN_PATH), 1);
+
+    // Five minutes before expiry (inside the 10-minute window) both are refreshed.
+    app.clock
+        .set(app.clock.now() + chrono::Duration::seconds(7200 - 300));
+    align(&sim, &app);
+    app.scheduler.tick(&app.state, app.clock.now()).await;
+    assert_eq!(sim.count(TOKEN_PATH), 2);
+    assert_eq!(sim.count("/cgi-bin/component/api_authorizer_token"), 1);
+    let owner = app
+        .login("wx.ahead", "wx.ahead secret words")
+        .await
+        .access_token;
+    let after = binding(&app, &owner, &tenant).await["token"]["access_expires_at"].clone();
+    assert_ne!(before, after);
+    // The next tick finds them fresh.
+    app.scheduler.tick(&app.state, app.clock.now()).await;
+    assert_eq!(sim.count(TOKEN_PATH), 2);
+    assert_eq!(sim.count("/cgi-bin/component/api_authorizer_token"), 1);
+}

@@ -170,3 +170,55 @@ pub(crate) fn answer_str<'a>(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| WechatError::Decode(format!("`{field}` missing")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{SecretBytes, WechatSecrets};
+
+    fn secrets(wechat: Option<WechatSecrets>) -> Secrets {
+        Secrets {
+            jwt_secret: SecretBytes::new(vec![1; 32]),
+            vault_keys: vec![("k1".into(), SecretBytes::new(vec![2; 32]))],
+            s3_secret_access_key: None,
+            wechat,
+        }
+    }
+
+    fn wechat_secrets(aes_key: &str) -> WechatSecrets {
+        WechatSecrets {
+            component_secret: "secret".into(),
+            push_token: "token".into(),
+            encoding_aes_key: aes_key.into(),
+        }
+    }
+
+    #[test]
+    fn the_platform_is_all_or_nothing() {
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+        let mut settings = Settings::default();
+        assert!(
+            WechatPlatform::from_config(&settings, &secrets(None))
+                .unwrap()
+                .is_none()
+        );
+        let half = WechatPlatform::from_config(&settings, &secrets(Some(wechat_secrets(key))));
+        assert!(half.unwrap_err().to_string().contains("COMPONENT_APPID"));
+        settings.wechat.component_appid = Some("wx134c8103faa5a59e".into());
+        let half = WechatPlatform::from_config(&settings, &secrets(None));
+        assert!(half.unwrap_err().to_string().contains("COMPONENT_SECRET"));
+        let bad_key =
+            WechatPlatform::from_config(&settings, &secrets(Some(wechat_secrets("short"))));
+        assert!(
+            bad_key
+                .unwrap_err()
+                .to_string()
+                .contains("ENCODING_AES_KEY")
+        );
+        let wx = WechatPlatform::from_config(&settings, &secrets(Some(wechat_secrets(key))))
+            .unwrap()
+            .unwrap();
+        assert_eq!(wx.component_appid, "wx134c8103faa5a59e");
+        assert!(!format!("{wx:?}").contains("secret"));
+    }
+}

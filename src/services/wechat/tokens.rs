@@ -15,8 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{wechat_authorizer_tokens, wechat_vault};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement,
-    Value as DbValue,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, Value as DbValue,
 };
 use serde_json::{Value, json};
 use std::future::Future;
@@ -535,4 +535,55 @@ pub async fn vault_status(
             })
     };
     Ok((status(TICKET), status(COMPONENT_TOKEN)))
+}
+
+/// Refreshes tokens ahead of their expiry every tick, so calls rarely wait for a refresh:
+/// the component token once a ticket is stored, and the authorizer tokens of bound
+/// tenants (a batch per tick). The lease keeps it to one instance per token.
+pub struct TokenRefreshSweep;
+
+/// Authorizer tokens refreshed per tick at most.
+const AUTHORIZER_BATCH: u64 = 50;
+
+impl crate::scheduler::Sweep for TokenRefreshSweep {
+    fn name(&self) -> &'static str {
+        "wechat_tokens"
+    }
+
+    fn run<'a>(
+        &'a self,
+        state: &'a AppState,
+        now: DateTime<Utc>,
+    ) -> crate::jobs::BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let Some(wx) = state.wechat.clone() else {
+                return Ok(());
+            };
+            let due = now + Duration::seconds(wx.settings.refresh_ahead_secs.max(0));
+            if ticket(state).await?.is_some()
+                && let Err(e) = token(state, &wx, Slot::Component).await
+            {
+                tracing::warn!(error = ?e, "refreshing the component token ahead failed");
+            }
+            let stale: Vec<uuid::Uuid> = wechat_authorizer_tokens::Entity::find()
+                .select_only()
+                .column(wechat_authorizer_tokens::Column::TenantId)
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(wechat_authorizer_tokens::Column::AccessExpiresAt.is_null())
+                        .add(wechat_authorizer_tokens::Column::AccessExpiresAt.lt(due)),
+                )
+                .order_by_asc(wechat_authorizer_tokens::Column::AccessExpiresAt)
+                .limit(AUTHORIZER_BATCH)
+                .into_tuple()
+                .all(&state.db)
+                .await?;
+            for tenant in stale {
+                if let Err(e) = token(state, &wx, Slot::Authorizer(TenantId(tenant))).await {
+                    tracing::warn!(tenant.id = %tenant, error = ?e, "refreshing an authorizer token ahead failed");
+                }
+            }
+            Ok(())
+        })
+    }
 }
