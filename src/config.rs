@@ -66,6 +66,16 @@ pub struct WechatSettings {
     pub refresh_lease_secs: i64,
     /// Pushes whose `timestamp` is further than this from now are refused.
     pub push_max_skew_secs: i64,
+    /// Server domains (`https://…`) every mini-program gets before a commit; empty means
+    /// the origin of `client.public_base_url` when it is https, else none are set.
+    pub server_domains: Vec<String>,
+    /// Seconds between checks of the privacy scan after a commit.
+    pub privacy_poll_secs: i64,
+    /// Seconds between audit-status polls (the fallback for a missed audit push).
+    pub audit_poll_secs: i64,
+    /// Audit submissions of the monthly quota kept in reserve: a deploy (or a fleet
+    /// roll-out) does not submit when `queryquota.rest` is at or below it.
+    pub audit_quota_reserve: i64,
 }
 
 impl Default for WechatSettings {
@@ -78,6 +88,10 @@ impl Default for WechatSettings {
             refresh_ahead_secs: 600,
             refresh_lease_secs: 30,
             push_max_skew_secs: 600,
+            server_domains: Vec::new(),
+            privacy_poll_secs: 30,
+            audit_poll_secs: 600,
+            audit_quota_reserve: 5,
         }
     }
 }

@@ -3,9 +3,12 @@
 
 pub mod assets;
 pub mod audit_events;
+pub mod code_templates;
 pub mod contact_changes;
 pub mod contract_milestones;
 pub mod contracts;
+pub mod deploy_runs;
+pub mod deploy_steps;
 pub mod exports;
 pub mod jobs;
 pub mod login_throttles;

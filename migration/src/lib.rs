@@ -8,6 +8,7 @@ mod m20261123_000002_agency;
 mod m20261123_000003_pages;
 mod m20261123_000004_lifecycle;
 mod m20261123_000005_wechat;
+mod m20261123_000006_deploys;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_pages::Migration),
             Box::new(m20261123_000004_lifecycle::Migration),
             Box::new(m20261123_000005_wechat::Migration),
+            Box::new(m20261123_000006_deploys::Migration),
         ]
     }
 }

@@ -23,11 +23,15 @@ pub enum NoticeKind {
     CalendarCoverage,
     /// An agency admin's message to all tenants or one plan's tenants.
     Broadcast,
+    /// A new version of the merchant's mini-program is online.
+    ReleaseCompleted,
+    /// A WeChat action kept failing and needs an operator (to agency admins).
+    WechatActionFailed,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::RenewalReminder,
         NoticeKind::Frozen,
         NoticeKind::Reopened,
@@ -36,6 +40,8 @@ impl NoticeKind {
         NoticeKind::Deleted,
         NoticeKind::CalendarCoverage,
         NoticeKind::Broadcast,
+        NoticeKind::ReleaseCompleted,
+        NoticeKind::WechatActionFailed,
     ];
 
     /// Wire, database and template spelling.
@@ -49,6 +55,8 @@ impl NoticeKind {
             NoticeKind::Deleted => "deleted",
             NoticeKind::CalendarCoverage => "calendar_coverage",
             NoticeKind::Broadcast => "broadcast",
+            NoticeKind::ReleaseCompleted => "release_completed",
+            NoticeKind::WechatActionFailed => "wechat_action_failed",
         }
     }
 }

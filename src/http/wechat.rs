@@ -1,16 +1,18 @@
 //! WeChat: the push endpoints WeChat calls (no login; verified by signature), the
 //! authorization redirect, and the merchant and agency routes of the binding.
 
-use super::extract::{AgencyAdmin, TenantAccess};
+use super::extract::{AgencyAdmin, JsonBody, TenantAccess};
 use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
 use crate::services::RequestMeta;
 use crate::services::wechat::binding::{
     self, AuthorizationLink, BindingView, ConnectionCheck, PlatformStatus,
 };
+use crate::services::wechat::deploy::{self, ReleaseInput, RunView, StartDeploy};
 use crate::services::wechat::push::{self, PushQuery};
+use crate::services::wechat::templates::{self, CurrentTemplate, SetTemplate, Templates};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -28,7 +30,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(authorization_link)
         .service(tenant_binding)
         .service(check_binding)
-        .service(platform_status);
+        .service(platform_status)
+        .service(start_deploy)
+        .service(list_tenant_deploys)
+        .service(get_deploy)
+        .service(deploy_qrcode)
+        .service(release_deploy)
+        .service(revert_gray_release)
+        .service(undo_deploy_audit)
+        .service(rollback_release)
+        .service(list_all_deploys)
+        .service(list_templates)
+        .service(set_template);
 }
 
 /// Pushes are small XML documents; anything larger is not WeChat.
@@ -212,4 +225,209 @@ async fn platform_status(
     _admin: AgencyAdmin,
 ) -> AppResult<web::Json<PlatformStatus>> {
     Ok(web::Json(binding::platform_status(&state).await?))
+}
+
+/// Merchant admins deploy; agency staff may act for them.
+const DEPLOYERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin];
+
+/// Deploys the agency's current code template to the tenant's mini-program: commit, audit,
+/// and (by default) release once approved. Follow it with the run's status.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = StartDeploy, security(("bearer" = [])),
+    responses((status = 202, description = "Started", body = RunView),
+        (status = 403, description = "Not allowed, or the tenant's state refuses changes", body = ErrorBody),
+        (status = 409, description = "`wechat_not_bound`, `wechat_permission_missing`, `no_code_template`, `deploy_in_progress`", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 503, description = "`wechat_not_configured`", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/deploys")]
+async fn start_deploy(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    body: JsonBody<StartDeploy>,
+) -> AppResult<HttpResponse> {
+    access.require(DEPLOYERS)?;
+    access.merchant_write()?;
+    let run = deploy::start(
+        &state,
+        access.user().actor(),
+        &meta,
+        access.tenant,
+        body.0,
+        None,
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().json(run))
+}
+
+/// Paging of run lists.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunsQuery {
+    /// Only runs in this status.
+    pub status: Option<String>,
+    /// At most this many (1–500, default 50).
+    pub limit: Option<u64>,
+}
+
+/// The tenant's deploy runs, newest first, with their steps.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), RunsQuery), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = [RunView]), (status = 404, description = "No such tenant", body = ErrorBody)))]
+#[get("/tenants/{tenant_id}/deploys")]
+async fn list_tenant_deploys(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    q: web::Query<RunsQuery>,
+) -> AppResult<web::Json<Vec<RunView>>> {
+    Ok(web::Json(
+        deploy::list(
+            &state,
+            Some(access.tenant),
+            q.status.as_deref(),
+            q.limit.unwrap_or(50),
+        )
+        .await?,
+    ))
+}
+
+/// Every tenant's deploy runs (agency admins).
+#[utoipa::path(tag = "wechat", params(RunsQuery), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = [RunView]), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
+#[get("/deploys")]
+async fn list_all_deploys(
+    state: web::Data<AppState>,
+    _admin: AgencyAdmin,
+    q: web::Query<RunsQuery>,
+) -> AppResult<web::Json<Vec<RunView>>> {
+    Ok(web::Json(
+        deploy::list(&state, None, q.status.as_deref(), q.limit.unwrap_or(50)).await?,
+    ))
+}
+
+/// One run with every step.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("run_id" = uuid::Uuid, Path, description = "Run id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = RunView), (status = 404, description = "No such run", body = ErrorBody)))]
+#[get("/tenants/{tenant_id}/deploys/{run_id}")]
+async fn get_deploy(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> AppResult<web::Json<RunView>> {
+    Ok(web::Json(
+        deploy::view(&state, access.tenant, path.1).await?,
+    ))
+}
+
+/// The run's trial (体验版) QR code image.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("run_id" = uuid::Uuid, Path, description = "Run id")), security(("bearer" = [])),
+    responses((status = 200, description = "The image", content_type = "image/jpeg"), (status = 404, description = "No such run or no QR code yet", body = ErrorBody)))]
+#[get("/tenants/{tenant_id}/deploys/{run_id}/qrcode")]
+async fn deploy_qrcode(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> AppResult<HttpResponse> {
+    let bytes = deploy::qrcode(&state, access.tenant, path.1).await?;
+    Ok(HttpResponse::Ok().content_type("image/jpeg").body(bytes))
+}
+
+/// Releases an approved run: fully, or gray to a percentage (raise it with a higher one).
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("run_id" = uuid::Uuid, Path, description = "Run id")), request_body = ReleaseInput, security(("bearer" = [])),
+    responses((status = 200, description = "Released (gray) or release started", body = RunView),
+        (status = 409, description = "`invalid_transition`: not approved yet", body = ErrorBody),
+        (status = 422, description = "`gray_percentage` out of range", body = ErrorBody),
+        (status = 502, description = "`wechat_call_failed` (details.errcode)", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/deploys/{run_id}/release")]
+async fn release_deploy(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+    body: JsonBody<ReleaseInput>,
+) -> AppResult<web::Json<RunView>> {
+    access.require(DEPLOYERS)?;
+    access.merchant_write()?;
+    Ok(web::Json(
+        deploy::release(&state, access.user(), &meta, access.tenant, path.1, body.0).await?,
+    ))
+}
+
+/// Stops a gray release; the run waits for a release again.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("run_id" = uuid::Uuid, Path, description = "Run id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = RunView), (status = 409, description = "`invalid_transition`: not gray", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/deploys/{run_id}/revert-gray")]
+async fn revert_gray_release(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> AppResult<web::Json<RunView>> {
+    access.require(DEPLOYERS)?;
+    access.merchant_write()?;
+    Ok(web::Json(
+        deploy::revert_gray(&state, access.user(), &meta, access.tenant, path.1).await?,
+    ))
+}
+
+/// Withdraws the run's audit (WeChat: 5 a day, 10 a month).
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("run_id" = uuid::Uuid, Path, description = "Run id")), security(("bearer" = [])),
+    responses((status = 200, description = "Withdrawn", body = RunView),
+        (status = 409, description = "`invalid_transition`: not under audit", body = ErrorBody),
+        (status = 502, description = "`wechat_call_failed` with the merchant message (87013: the limit)", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/deploys/{run_id}/undo-audit")]
+async fn undo_deploy_audit(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> AppResult<web::Json<RunView>> {
+    access.require(DEPLOYERS)?;
+    access.merchant_write()?;
+    Ok(web::Json(
+        deploy::undo_audit(&state, access.user(), &meta, access.tenant, path.1).await?,
+    ))
+}
+
+/// Rolls the mini-program back to its previous release; answers WeChat's version info.
+#[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 200, description = "Rolled back; the version now online", body = Object),
+        (status = 409, description = "`wechat_not_bound`", body = ErrorBody),
+        (status = 502, description = "`wechat_call_failed` (87011 gray in progress, 87012 nothing to roll back to)", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/wechat/rollback")]
+async fn rollback_release(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+) -> AppResult<web::Json<serde_json::Value>> {
+    access.require(DEPLOYERS)?;
+    access.merchant_write()?;
+    Ok(web::Json(
+        deploy::rollback(&state, access.user(), &meta, access.tenant).await?,
+    ))
+}
+
+/// The current code template and the platform's template library (agency admins).
+#[utoipa::path(tag = "wechat", security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = Templates), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
+#[get("/platform/templates")]
+async fn list_templates(
+    state: web::Data<AppState>,
+    _admin: AgencyAdmin,
+) -> AppResult<web::Json<Templates>> {
+    Ok(web::Json(templates::list(&state).await?))
+}
+
+/// Sets the code template deploys commit (it must be in the library).
+#[utoipa::path(tag = "wechat", request_body = SetTemplate, security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = CurrentTemplate), (status = 403, description = "Not an agency admin", body = ErrorBody),
+        (status = 422, description = "`template_id` not in the library", body = ErrorBody)))]
+#[put("/platform/template")]
+async fn set_template(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    body: JsonBody<SetTemplate>,
+) -> AppResult<web::Json<CurrentTemplate>> {
+    Ok(web::Json(
+        templates::set_current(&state, &admin.0.user, &meta, body.0).await?,
+    ))
 }

@@ -104,5 +104,7 @@ pub fn product_handlers() -> JobRegistry {
     registry.register(Arc::new(
         crate::services::wechat::binding::AuthorizedHandler,
     ));
+    registry.register(Arc::new(crate::services::wechat::deploy::DeployHandler));
+    registry.register(Arc::new(crate::services::wechat::visit::VisitStatusHandler));
     registry
 }

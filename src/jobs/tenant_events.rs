@@ -44,6 +44,14 @@ impl JobHandler for TenantStateChangedHandler {
                 .context("malformed tenant.state_changed payload")
                 .map_err(JobError::Permanent)?;
             state.invalidate_tenant(event.tenant_id);
+            crate::services::wechat::visit::on_state_changed(
+                &state.db,
+                state,
+                event.tenant_id,
+                &event.old,
+                &event.new,
+            )
+            .await?;
             let at = job
                 .payload
                 .get("at")

@@ -183,7 +183,7 @@ pub async fn pay(
 }
 
 /// Creates the renewal contract; returns (id, amount).
-async fn renew(app: &TestApp, admin: &str, tenant: &str) -> (String, i64) {
+pub async fn renew(app: &TestApp, admin: &str, tenant: &str) -> (String, i64) {
     let (status, body) = status_json(
         app.post_json(
             &format!("/api/v1/tenants/{tenant}/contracts"),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use weapp_builder::wechat::crypto::{PushCrypto, flat_xml, sha1_signature};
 use weapp_builder::wechat_sim::{Fault, FaultMode, SimServer};
 
-const BOUND_APPID: &str = "wx5a6b7c8d9e0f1a2b";
+pub const BOUND_APPID: &str = "wx5a6b7c8d9e0f1a2b";
 const OTHER_APPID: &str = "wx0123456789abcdef";
 
 const TOKEN_PATH: &str = "/cgi-bin/component/api_component_token";
@@ -22,15 +22,27 @@ const QUERY_AUTH_PATH: &str = "/cgi-bin/component/api_query_auth";
 /// An app configured against a fresh simulator whose pushes go to it, both clocks at the
 /// agency helpers' 2026-03-02.
 async fn app_and_sim() -> (TestApp, SimServer, Agency) {
+    app_and_sim_with(|_| {}).await
+}
+
+/// [`app_and_sim`] with changed settings.
+pub async fn app_and_sim_with(
+    tweak: impl FnOnce(&mut weapp_builder::config::Settings) + 'static,
+) -> (TestApp, SimServer, Agency) {
     let sim = start_sim(None).await;
-    let app = builder().job_workers(1).wechat(&sim.base_url).spawn().await;
+    let app = builder()
+        .job_workers(1)
+        .wechat(&sim.base_url)
+        .settings(tweak)
+        .spawn()
+        .await;
     connect(&sim, &app);
     let agency = agency(&app).await;
     align(&sim, &app);
     (app, sim, agency)
 }
 
-fn connect(sim: &SimServer, app: &TestApp) {
+pub fn connect(sim: &SimServer, app: &TestApp) {
     sim.set_callbacks(
         Some(app.url("/wechat/component/events")),
         Some(app.url("/wechat/apps/$APPID$/events")),
@@ -38,7 +50,7 @@ fn connect(sim: &SimServer, app: &TestApp) {
 }
 
 /// Sets the simulator's clock to the app's.
-fn align(sim: &SimServer, app: &TestApp) {
+pub fn align(sim: &SimServer, app: &TestApp) {
     sim.advance(app.clock.now().timestamp() - sim.now());
 }
 
@@ -51,13 +63,13 @@ async fn ticket_stored(app: &TestApp) -> bool {
 }
 
 /// Pushes a ticket and waits until it is stored.
-async fn push_ticket(app: &TestApp, sim: &SimServer) {
+pub async fn push_ticket(app: &TestApp, sim: &SimServer) {
     let outcome = sim.push_ticket().await.unwrap();
     assert_eq!((outcome.status, outcome.body.as_str()), (200, "success"));
     assert!(ticket_stored(app).await);
 }
 
-async fn link(app: &TestApp, owner: &str, tenant: &str) -> (u16, Value) {
+pub async fn link(app: &TestApp, owner: &str, tenant: &str) -> (u16, Value) {
     status_json(
         app.post_empty(
             &format!("/api/v1/tenants/{tenant}/wechat/authorization-link"),
@@ -70,7 +82,7 @@ async fn link(app: &TestApp, owner: &str, tenant: &str) -> (u16, Value) {
 
 /// Opens the authorization page as the merchant would, confirming `appid`; returns the
 /// app-relative redirect (`/wechat/authorized?...`).
-async fn authorize_on_page(app: &TestApp, url: &str, appid: &str, event: &str) -> String {
+pub async fn authorize_on_page(app: &TestApp, url: &str, appid: &str, event: &str) -> String {
     let res = app
         .client
         .get(format!(
@@ -86,7 +98,7 @@ async fn authorize_on_page(app: &TestApp, url: &str, appid: &str, event: &str) -
     format!("{}?{}", parsed.path(), parsed.query().unwrap())
 }
 
-async fn follow(app: &TestApp, redirect: &str) -> (u16, Value) {
+pub async fn follow(app: &TestApp, redirect: &str) -> (u16, Value) {
     status_json(app.client.get(app.url(redirect)).send().await.unwrap()).await
 }
 
@@ -106,7 +118,7 @@ async fn client_app(app: &TestApp) -> reqwest::Response {
         .unwrap()
 }
 
-async fn binding(app: &TestApp, token: &str, tenant: &str) -> Value {
+pub async fn binding(app: &TestApp, token: &str, tenant: &str) -> Value {
     let (status, body) = status_json(
         app.get(&format!("/api/v1/tenants/{tenant}/wechat"), token)
             .await,
@@ -116,7 +128,7 @@ async fn binding(app: &TestApp, token: &str, tenant: &str) -> Value {
     body
 }
 
-async fn audit_actions(app: &TestApp, action: &str) -> Vec<entity::audit_events::Model> {
+pub async fn audit_actions(app: &TestApp, action: &str) -> Vec<entity::audit_events::Model> {
     entity::audit_events::Entity::find()
         .filter(entity::audit_events::Column::Action.eq(action))
         .all(&app.state.db)
@@ -124,7 +136,7 @@ async fn audit_actions(app: &TestApp, action: &str) -> Vec<entity::audit_events:
         .unwrap()
 }
 
-async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<entity::jobs::Model> {
+pub async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<entity::jobs::Model> {
     entity::jobs::Entity::find()
         .filter(entity::jobs::Column::Kind.eq(kind))
         .all(&app.state.db)

@@ -3,9 +3,12 @@
 //! merchants' mini-programs ([`binding`]).
 
 pub mod binding;
+pub mod deploy;
 pub mod push;
+pub mod templates;
 pub mod tokens;
 pub mod vault;
+pub mod visit;
 
 use crate::config::{Secrets, Settings, WechatSettings};
 use crate::error::{AppError, ErrorCode};

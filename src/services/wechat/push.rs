@@ -243,6 +243,10 @@ pub async fn receive_app_event(
     let push = open(&wx, now, query, body)?;
     let txn = state.db.begin().await?;
     claim(&txn, &push, now).await?;
+    let event = push.fields.get("Event").map(String::as_str).unwrap_or("");
+    if event.starts_with("weapp_audit_") {
+        super::deploy::audit_event(&txn, state, appid, event).await?;
+    }
     txn.commit().await?;
     tracing::info!(
         appid,

@@ -1,0 +1,564 @@
+//! Issue 8: the deploy pipeline and suspension, against the simulator over HTTP.
+
+use crate::agency::{first_login, pay, plan_terms, provision_body, standard_contract};
+use crate::lifecycle::renew;
+use crate::pages::Agency;
+use crate::support::{TestApp, status_json, wait_until};
+use crate::wechat::{
+    BOUND_APPID, align, app_and_sim_with, authorize_on_page, follow, link, push_ticket,
+};
+use chrono::TimeZone;
+use serde_json::{Value, json};
+use std::time::Duration;
+use weapp_builder::wechat_sim::state::AuditOutcome;
+use weapp_builder::wechat_sim::{Fault, FaultMode, SimServer};
+
+const DOMAIN: &str = "https://api.weapp.example.cn";
+
+/// An app whose deploys poll every second, with the simulator's privacy scan instant.
+async fn deploy_setup() -> (TestApp, SimServer, Agency) {
+    let (app, sim, agency) = app_and_sim_with(|s| {
+        s.wechat.privacy_poll_secs = 1;
+        s.wechat.audit_poll_secs = 1;
+        s.wechat.server_domains = vec![DOMAIN.into()];
+    })
+    .await;
+    sim.configure(None, Some(0));
+    push_ticket(&app, &sim).await;
+    let (status, body) = status_json(
+        app.client
+            .put(app.url("/api/v1/platform/template"))
+            .bearer_auth(&agency.admin)
+            .json(&json!({"template_id": 1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    (app, sim, agency)
+}
+
+/// An active tenant whose contract is paid in full, bound to BOUND_APPID.
+async fn bound_tenant(app: &TestApp, agency: &Agency, username: &str) -> (String, String) {
+    let (_, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &agency.admin,
+            &json!({"name": format!("plan {username}"), "terms": plan_terms(298_000)}),
+        )
+        .await,
+    )
+    .await;
+    let (status, created) = status_json(
+        app.post_json(
+            "/api/v1/tenants",
+            &agency.admin,
+            &provision_body(
+                plan["id"].as_str().unwrap(),
+                Some(&agency.am_id),
+                username,
+                standard_contract("first_milestone"),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let tenant = created["tenant"]["id"].as_str().unwrap().to_owned();
+    let contract = created["contract"]["id"].as_str().unwrap();
+    for (i, amount) in [149_000, 119_200, 29_800].into_iter().enumerate() {
+        let (status, body) = pay(
+            app,
+            &agency.admin,
+            &tenant,
+            contract,
+            amount,
+            &format!("{username}-{i}"),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let owner = first_login(
+        app,
+        username,
+        created["merchant_admin"]["one_time_password"]
+            .as_str()
+            .unwrap(),
+    )
+    .await;
+    let (status, link_body) = link(app, &owner, &tenant).await;
+    assert_eq!(status, 201, "{link_body}");
+    let redirect =
+        authorize_on_page(app, link_body["url"].as_str().unwrap(), BOUND_APPID, "none").await;
+    assert_eq!(follow(app, &redirect).await.0, 200);
+    (tenant, owner)
+}
+
+async fn start(app: &TestApp, token: &str, tenant: &str, body: Value) -> (u16, Value) {
+    status_json(
+        app.post_json(&format!("/api/v1/tenants/{tenant}/deploys"), token, &body)
+            .await,
+    )
+    .await
+}
+
+async fn run(app: &TestApp, token: &str, tenant: &str, id: &str) -> Value {
+    let (status, body) = status_json(
+        app.get(&format!("/api/v1/tenants/{tenant}/deploys/{id}"), token)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Waits until the run reaches `status`; returns it.
+async fn wait_for(app: &TestApp, token: &str, tenant: &str, id: &str, status: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let last = run(app, token, tenant, id).await;
+        if last["status"] == status {
+            return last;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run never reached {status}: {last:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn action(
+    app: &TestApp,
+    token: &str,
+    tenant: &str,
+    id: &str,
+    what: &str,
+    body: Value,
+) -> (u16, Value) {
+    status_json(
+        app.post_json(
+            &format!("/api/v1/tenants/{tenant}/deploys/{id}/{what}"),
+            token,
+            &body,
+        )
+        .await,
+    )
+    .await
+}
+
+fn sim_app(sim: &SimServer) -> Value {
+    sim.with_platform(|p| weapp_builder::wechat_sim::app_snapshot(&p.apps[BOUND_APPID]))
+}
+
+/// Deploys with auto release and waits until it is online.
+async fn deploy_and_release(app: &TestApp, sim: &SimServer, owner: &str, tenant: &str) -> String {
+    let (status, started) = start(app, owner, tenant, json!({})).await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    wait_for(app, owner, tenant, &id, "waiting_audit").await;
+    let pushed = sim
+        .decide_audit(BOUND_APPID, AuditOutcome::Pass, "")
+        .await
+        .unwrap();
+    assert_eq!((pushed.status, pushed.body.as_str()), (200, "success"));
+    wait_for(app, owner, tenant, &id, "released").await;
+    id
+}
+
+#[actix_web::test]
+async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_control() {
+    let (app, sim, agency) = deploy_setup().await;
+    let (tenant, owner) = bound_tenant(&app, &agency, "dp.owner").await;
+
+    // 1. Full pipeline with automatic release; the audit result is pushed encrypted.
+    let (status, started) = start(&app, &owner, &tenant, json!({"user_desc": "首发"})).await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let (status, again) = start(&app, &owner, &tenant, json!({})).await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (409, Some("deploy_in_progress"))
+    );
+    let waiting = wait_for(&app, &owner, &tenant, &id, "waiting_audit").await;
+    assert!(waiting["auditid"].is_i64());
+    let pushed = sim
+        .decide_audit(BOUND_APPID, AuditOutcome::Pass, "")
+        .await
+        .unwrap();
+    assert_eq!((pushed.status, pushed.body.as_str()), (200, "success"));
+    let released = wait_for(&app, &owner, &tenant, &id, "released").await;
+    let steps: Vec<(&str, &str)> = released["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("domains", "done"),
+            ("commit", "done"),
+            ("privacy_scan", "done"),
+            ("qrcode", "done"),
+            ("quota", "done"),
+            ("submit_audit", "done"),
+            ("audit", "done"),
+            ("release", "done")
+        ]
+    );
+    let online = sim_app(&sim);
+    assert_eq!(online["releases"].as_array().unwrap().len(), 1);
+    assert_eq!(online["domains"]["requestdomain"], json!([DOMAIN]));
+    let commit = &online["commit"];
+    let ext: Value = serde_json::from_str(commit["ext_json"].as_str().unwrap()).unwrap();
+    assert_eq!(ext["extAppid"], BOUND_APPID);
+    assert_eq!(
+        (
+            sim.count("/wxa/commit"),
+            sim.count("/wxa/submit_audit"),
+            sim.count("/wxa/release")
+        ),
+        (1, 1, 1)
+    );
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/tenants/{tenant}/deploys/{id}/qrcode")))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert!(res.bytes().await.unwrap().starts_with(&[0xFF, 0xD8]));
+
+    // 2. Undo audit: a second deploy is withdrawn.
+    let (_, second) = start(&app, &owner, &tenant, json!({"auto_release": false})).await;
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    wait_for(&app, &owner, &tenant, &second_id, "waiting_audit").await;
+    let (status, undone) = action(&app, &owner, &tenant, &second_id, "undo-audit", json!({})).await;
+    assert_eq!(status, 200, "{undone}");
+    assert_eq!(undone["status"], "withdrawn");
+    assert_eq!(sim_app(&sim)["latest_audit"]["status"], 3);
+
+    // 3. A rejected audit shows its reason in plain words.
+    let (_, third) = start(&app, &owner, &tenant, json!({"auto_release": false})).await;
+    let third_id = third["id"].as_str().unwrap().to_owned();
+    wait_for(&app, &owner, &tenant, &third_id, "waiting_audit").await;
+    sim.decide_audit(BOUND_APPID, AuditOutcome::Fail, "小程序内容与服务类目不符")
+        .await
+        .unwrap();
+    let failed = wait_for(&app, &owner, &tenant, &third_id, "failed").await;
+    assert_eq!(failed["audit_reason"], "小程序内容与服务类目不符");
+    assert!(
+        failed["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("审核未通过：小程序内容与服务类目不符")
+    );
+    let (status, body) = action(&app, &owner, &tenant, &third_id, "release", json!({})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("invalid_transition"))
+    );
+
+    // 4. Gray release, raised, then full; then a rollback to the first release.
+    let (_, fourth) = start(&app, &owner, &tenant, json!({"auto_release": false})).await;
+    let fourth_id = fourth["id"].as_str().unwrap().to_owned();
+    wait_for(&app, &owner, &tenant, &fourth_id, "waiting_audit").await;
+    sim.decide_audit(BOUND_APPID, AuditOutcome::Pass, "")
+        .await
+        .unwrap();
+    wait_for(&app, &owner, &tenant, &fourth_id, "awaiting_release").await;
+    let (status, body) = action(
+        &app,
+        &owner,
+        &tenant,
+        &fourth_id,
+        "release",
+        json!({"gray_percentage": 0}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    let (status, gray) = action(
+        &app,
+        &owner,
+        &tenant,
+        &fourth_id,
+        "release",
+        json!({"gray_percentage": 10}),
+    )
+    .await;
+    assert_eq!(status, 200, "{gray}");
+    assert_eq!(
+        (gray["status"].as_str(), gray["gray_percentage"].as_i64()),
+        (Some("gray"), Some(10))
+    );
+    let (status, lower) = action(
+        &app,
+        &owner,
+        &tenant,
+        &fourth_id,
+        "release",
+        json!({"gray_percentage": 5}),
+    )
+    .await;
+    assert_eq!(
+        (status, lower["details"]["errcode"].as_i64()),
+        (502, Some(85082)),
+        "{lower}"
+    );
+    let (status, raised) = action(
+        &app,
+        &owner,
+        &tenant,
+        &fourth_id,
+        "release",
+        json!({"gray_percentage": 50}),
+    )
+    .await;
+    assert_eq!(
+        (status, raised["gray_percentage"].as_i64()),
+        (200, Some(50))
+    );
+    assert_eq!(sim_app(&sim)["gray_percentage"], 50);
+    let (status, _) = action(&app, &owner, &tenant, &fourth_id, "release", json!({})).await;
+    assert_eq!(status, 200);
+    wait_for(&app, &owner, &tenant, &fourth_id, "released").await;
+    assert_eq!(sim_app(&sim)["releases"].as_array().unwrap().len(), 2);
+    let (status, info) = status_json(
+        app.post_empty(&format!("/api/v1/tenants/{tenant}/wechat/rollback"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{info}");
+    let releases = sim_app(&sim)["releases"].clone();
+    assert_eq!(releases[1]["rolled_back"], true);
+    let (status, none_left) = status_json(
+        app.post_empty(&format!("/api/v1/tenants/{tenant}/wechat/rollback"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, none_left["details"]["errcode"].as_i64()),
+        (502, Some(87012))
+    );
+
+    // The merchant was told of each completed release; agency admins see every run.
+    let (_, inbox) = status_json(app.get("/api/v1/inbox", &owner).await).await;
+    let released_notices = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "release_completed")
+        .count();
+    assert_eq!(released_notices, 2, "{inbox}");
+    let (status, all) = status_json(app.get("/api/v1/deploys", &agency.admin).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(all.as_array().unwrap().len(), 4);
+    let (status, _) = status_json(app.get("/api/v1/deploys", &owner).await).await;
+    assert_eq!(status, 403);
+}
+
+#[actix_web::test]
+async fn lost_answers_and_restarts_never_commit_or_submit_twice() {
+    let (app, sim, agency) = deploy_setup().await;
+    let (tenant, owner) = bound_tenant(&app, &agency, "dp.faults").await;
+
+    // The submit is applied but its answer is lost; HTTP 500 and -1 on the way are retried;
+    // the worker "crashes" right after the commit call, before recording it.
+    sim.inject(Fault {
+        path: "/wxa/submit_audit".into(),
+        mode: FaultMode::Drop,
+        count: 1,
+    });
+    sim.inject(Fault {
+        path: "/wxa/get_qrcode".into(),
+        mode: FaultMode::Http500,
+        count: 2,
+    });
+    sim.inject(Fault {
+        path: "/wxa/queryquota".into(),
+        mode: FaultMode::Busy,
+        count: 2,
+    });
+    app.state.faults.arm("deploy.after_call");
+    let (status, started) = start(&app, &owner, &tenant, json!({})).await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let waiting = wait_for(&app, &owner, &tenant, &id, "waiting_audit").await;
+    assert_eq!(
+        sim.count("/wxa/commit"),
+        1,
+        "the in-flight commit was reconciled, not repeated"
+    );
+    assert_eq!(
+        sim.count("/wxa/submit_audit"),
+        1,
+        "the lost submit was found at WeChat"
+    );
+    assert!(sim.count("/wxa/getversioninfo") >= 1);
+    assert!(sim.count("/wxa/get_latest_auditstatus") >= 1);
+    assert_eq!(sim.count("/wxa/get_qrcode"), 3);
+    let commit = waiting["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "commit")
+        .unwrap();
+    assert_eq!(commit["detail"]["reconciled"], true);
+
+    // The audit push is missed: polling finds the result.
+    sim.with_platform(|p| p.decide_audit(BOUND_APPID, AuditOutcome::Pass, ""))
+        .unwrap();
+    wait_for(&app, &owner, &tenant, &id, "released").await;
+    assert_eq!(sim.count("/wxa/release"), 1);
+
+    // A permanent error stops the run with its errcode and a plain message.
+    sim.inject(Fault {
+        path: "/wxa/commit".into(),
+        mode: FaultMode::Errcode { errcode: 85013 },
+        count: 1,
+    });
+    let (_, second) = start(&app, &owner, &tenant, json!({})).await;
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let failed = wait_for(&app, &owner, &tenant, &second_id, "failed").await;
+    assert_eq!(failed["errcode"], 85013);
+    assert!(
+        failed["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("代码模板或其配置有误"),
+        "{failed}"
+    );
+    let commit = failed["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "commit")
+        .unwrap();
+    assert_eq!(
+        (commit["status"].as_str(), commit["errcode"].as_i64()),
+        (Some("failed"), Some(85013))
+    );
+
+    // No stored step or run holds a token of the simulator's.
+    let rows = crate::support::db::all_rows_as_text(&app.state.db).await;
+    for secret in sim.issued_secrets() {
+        assert!(
+            !rows.iter().any(|r| r.contains(&secret)),
+            "a simulator token is stored"
+        );
+    }
+}
+
+async fn visit_status(sim: &SimServer) -> i64 {
+    sim_app(sim)["visit_status"].as_i64().unwrap()
+}
+
+async fn wait_visit(sim: &SimServer, expected: i64) {
+    let reached = wait_until(Duration::from_secs(10), || async {
+        visit_status(sim).await == expected
+    })
+    .await;
+    assert!(reached, "visit status never became {expected}");
+}
+
+async fn set_takedown(app: &TestApp, admin: &str, tenant: &str, lift: bool) {
+    let path = if lift {
+        "holds/takedown/lift"
+    } else {
+        "holds/takedown"
+    };
+    let (status, body) = status_json(
+        app.post_json(
+            &format!("/api/v1/tenants/{tenant}/{path}"),
+            admin,
+            &json!({"reason": "违规内容"}),
+        )
+        .await,
+    )
+    .await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+}
+
+#[actix_web::test]
+async fn freeze_and_takedown_close_the_mini_program_and_only_a_clean_state_reopens_it() {
+    let (app, sim, agency) = deploy_setup().await;
+    let (tenant, owner) = bound_tenant(&app, &agency, "dp.visit").await;
+    deploy_and_release(&app, &sim, &owner, &tenant).await;
+    assert_eq!(visit_status(&sim).await, 1);
+
+    // Frozen at the end of the term (2027-03-02 00:00 Shanghai): closed.
+    let freeze_at = chrono::Utc.with_ymd_and_hms(2027, 3, 1, 16, 0, 0).unwrap();
+    app.clock.set(freeze_at);
+    align(&sim, &app);
+    app.scheduler.tick(&app.state, freeze_at).await;
+    wait_visit(&sim, 0).await;
+    let admin = app
+        .login("admin", crate::support::TEST_PASSWORD)
+        .await
+        .access_token;
+
+    // Renewed: open again.
+    let (renewal, amount) = renew(&app, &admin, &tenant).await;
+    let (status, body) = pay(&app, &admin, &tenant, &renewal, amount, "dp.visit-renew").await;
+    assert_eq!(status, 201, "{body}");
+    wait_visit(&sim, 1).await;
+
+    // A takedown hold closes it; lifting it reopens.
+    set_takedown(&app, &admin, &tenant, false).await;
+    wait_visit(&sim, 0).await;
+    set_takedown(&app, &admin, &tenant, true).await;
+    wait_visit(&sim, 1).await;
+
+    // Under takedown, a freeze and a renewal never reopen it.
+    set_takedown(&app, &admin, &tenant, false).await;
+    wait_visit(&sim, 0).await;
+    let opens_before = sim
+        .calls()
+        .iter()
+        .filter(|c| c.path == "/wxa/change_visitstatus")
+        .count();
+    let second_freeze = chrono::Utc.with_ymd_and_hms(2028, 3, 1, 16, 0, 0).unwrap();
+    app.clock.set(second_freeze);
+    align(&sim, &app);
+    app.scheduler.tick(&app.state, second_freeze).await;
+    let admin = app
+        .login("admin", crate::support::TEST_PASSWORD)
+        .await
+        .access_token;
+    let (renewal, amount) = renew(&app, &admin, &tenant).await;
+    let (status, body) = pay(&app, &admin, &tenant, &renewal, amount, "dp.visit-renew-2").await;
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        wait_until(Duration::from_secs(3), || async {
+            crate::wechat::jobs_of_kind(&app, "tenant.state_changed")
+                .await
+                .iter()
+                .all(|j| j.status == "done")
+        })
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        visit_status(&sim).await,
+        0,
+        "a renewal during a takedown does not reopen"
+    );
+    let opens_after = sim
+        .calls()
+        .iter()
+        .filter(|c| c.path == "/wxa/change_visitstatus")
+        .count();
+    assert_eq!(
+        opens_before, opens_after,
+        "no visit-status call while closed for a takedown"
+    );
+    let changed = crate::wechat::audit_actions(&app, "wechat.visit_status_changed").await;
+    assert_eq!(changed.len(), 5);
+}
