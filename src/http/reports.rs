@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, get, web};
 use chrono::NaiveDate;
 use entity::{page_versions, usage_daily};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -45,6 +45,8 @@ pub struct UsageDay {
     pub page_views: BTreeMap<String, i64>,
     /// Page publishes.
     pub publishes: i64,
+    /// Deployments of the code template to the mini-program started that day.
+    pub template_deploys: i64,
 }
 
 /// A usage report.
@@ -97,6 +99,7 @@ async fn report(state: &AppState, tenant: TenantId, q: &UsageQuery) -> AppResult
         not_modified: 0,
         page_views: BTreeMap::new(),
         publishes: 0,
+        template_deploys: 0,
     };
     for r in rows {
         let e = days.entry(r.day).or_insert_with(|| day(r.day));
@@ -111,6 +114,22 @@ async fn report(state: &AppState, tenant: TenantId, q: &UsageQuery) -> AppResult
     for v in publishes {
         let d = shanghai_date(v.published_at);
         days.entry(d).or_insert_with(|| day(d)).publishes += 1;
+    }
+    let deploys: Vec<chrono::DateTime<chrono::Utc>> = entity::deploy_runs::Entity::find()
+        .select_only()
+        .column(entity::deploy_runs::Column::CreatedAt)
+        .filter(entity::deploy_runs::Column::TenantId.eq(tenant.0))
+        .filter(entity::deploy_runs::Column::CreatedAt.gte(shanghai_midnight(q.from)))
+        .filter(
+            entity::deploy_runs::Column::CreatedAt
+                .lt(shanghai_midnight(q.to.succ_opt().unwrap_or(q.to))),
+        )
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    for at in deploys {
+        let d = shanghai_date(at);
+        days.entry(d).or_insert_with(|| day(d)).template_deploys += 1;
     }
     Ok(UsageReport {
         tenant_id: tenant.0,

@@ -362,6 +362,19 @@ async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_
     assert_eq!(all.as_array().unwrap().len(), 4);
     let (status, _) = status_json(app.get("/api/v1/deploys", &owner).await).await;
     assert_eq!(status, 403);
+    let (status, usage) = status_json(
+        app.get("/api/v1/reports/usage?from=2026-03-01&to=2026-03-03", &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{usage}");
+    let deploys: i64 = usage["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["template_deploys"].as_i64().unwrap())
+        .sum();
+    assert_eq!(deploys, 4, "{usage}");
 }
 
 #[actix_web::test]
