@@ -22,6 +22,8 @@ pub mod plan_versions;
 pub mod plans;
 pub mod refresh_tokens;
 pub mod reminder_ledger;
+pub mod rollout_targets;
+pub mod rollouts;
 pub mod sessions;
 pub mod sweep_marks;
 pub mod tenant_holds;

@@ -9,6 +9,7 @@ mod m20261123_000003_pages;
 mod m20261123_000004_lifecycle;
 mod m20261123_000005_wechat;
 mod m20261123_000006_deploys;
+mod m20261123_000007_rollouts;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_lifecycle::Migration),
             Box::new(m20261123_000005_wechat::Migration),
             Box::new(m20261123_000006_deploys::Migration),
+            Box::new(m20261123_000007_rollouts::Migration),
         ]
     }
 }

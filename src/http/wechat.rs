@@ -10,6 +10,7 @@ use crate::services::wechat::binding::{
 };
 use crate::services::wechat::deploy::{self, ReleaseInput, RunView, StartDeploy};
 use crate::services::wechat::push::{self, PushQuery};
+use crate::services::wechat::rollout::{self, RolloutView, StartRollout};
 use crate::services::wechat::templates::{self, CurrentTemplate, SetTemplate, Templates};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, put, web};
@@ -41,7 +42,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(rollback_release)
         .service(list_all_deploys)
         .service(list_templates)
-        .service(set_template);
+        .service(set_template)
+        .service(start_rollout)
+        .service(list_rollouts)
+        .service(get_rollout)
+        .service(pause_rollout)
+        .service(resume_rollout);
 }
 
 /// Pushes are small XML documents; anything larger is not WeChat.
@@ -429,5 +435,75 @@ async fn set_template(
 ) -> AppResult<web::Json<CurrentTemplate>> {
     Ok(web::Json(
         templates::set_current(&state, &admin.0.user, &meta, body.0).await?,
+    ))
+}
+
+/// Rolls a template out to every active, bound tenant (it becomes current): throttled
+/// deploy runs, paused with the reason when the audit quota reaches the reserve.
+#[utoipa::path(tag = "wechat", request_body = StartRollout, security(("bearer" = [])),
+    responses((status = 202, description = "Started", body = RolloutView), (status = 403, description = "Not an agency admin", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: another roll-out is not finished", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody)))]
+#[post("/rollouts")]
+async fn start_rollout(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    body: JsonBody<StartRollout>,
+) -> AppResult<HttpResponse> {
+    let view = rollout::start(&state, &admin.0.user, &meta, body.0).await?;
+    Ok(HttpResponse::Accepted().json(view))
+}
+
+/// Roll-outs with their progress, newest first.
+#[utoipa::path(tag = "wechat", security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = [RolloutView]), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
+#[get("/rollouts")]
+async fn list_rollouts(
+    state: web::Data<AppState>,
+    _admin: AgencyAdmin,
+) -> AppResult<web::Json<Vec<RolloutView>>> {
+    Ok(web::Json(rollout::list(&state).await?))
+}
+
+/// A roll-out's progress: counts by run status, by step and by failure.
+#[utoipa::path(tag = "wechat", params(("rollout_id" = uuid::Uuid, Path, description = "Roll-out id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = RolloutView), (status = 404, description = "No such roll-out", body = ErrorBody)))]
+#[get("/rollouts/{rollout_id}")]
+async fn get_rollout(
+    state: web::Data<AppState>,
+    _admin: AgencyAdmin,
+    path: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<RolloutView>> {
+    Ok(web::Json(rollout::view(&state, path.into_inner()).await?))
+}
+
+/// Pauses a roll-out: no new runs start; started ones go on.
+#[utoipa::path(tag = "wechat", params(("rollout_id" = uuid::Uuid, Path, description = "Roll-out id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = RolloutView), (status = 409, description = "`invalid_transition`: not running", body = ErrorBody)))]
+#[post("/rollouts/{rollout_id}/pause")]
+async fn pause_rollout(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    path: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<RolloutView>> {
+    Ok(web::Json(
+        rollout::pause(&state, &admin.0.user, &meta, path.into_inner()).await?,
+    ))
+}
+
+/// Resumes a paused roll-out (runs held at the audit quota continue from the quota check).
+#[utoipa::path(tag = "wechat", params(("rollout_id" = uuid::Uuid, Path, description = "Roll-out id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = RolloutView), (status = 409, description = "`invalid_transition`: not paused", body = ErrorBody)))]
+#[post("/rollouts/{rollout_id}/resume")]
+async fn resume_rollout(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    path: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<RolloutView>> {
+    Ok(web::Json(
+        rollout::resume(&state, &admin.0.user, &meta, path.into_inner()).await?,
     ))
 }

@@ -105,6 +105,7 @@ pub fn product_handlers() -> JobRegistry {
         crate::services::wechat::binding::AuthorizedHandler,
     ));
     registry.register(Arc::new(crate::services::wechat::deploy::DeployHandler));
+    registry.register(Arc::new(crate::services::wechat::rollout::RolloutHandler));
     registry.register(Arc::new(crate::services::wechat::visit::VisitStatusHandler));
     registry
 }

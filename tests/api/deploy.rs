@@ -363,8 +363,11 @@ async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_
     let (status, _) = status_json(app.get("/api/v1/deploys", &owner).await).await;
     assert_eq!(status, 403);
     let (status, usage) = status_json(
-        app.get("/api/v1/reports/usage?from=2026-03-01&to=2026-03-03", &owner)
-            .await,
+        app.get(
+            "/api/v1/reports/usage?from=2026-03-01&to=2026-03-03",
+            &owner,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{usage}");
@@ -574,4 +577,218 @@ async fn freeze_and_takedown_close_the_mini_program_and_only_a_clean_state_reope
     );
     let changed = crate::wechat::audit_actions(&app, "wechat.visit_status_changed").await;
     assert_eq!(changed.len(), 5);
+}
+
+async fn rollout(app: &TestApp, admin: &str, id: &str) -> Value {
+    let (status, body) = status_json(app.get(&format!("/api/v1/rollouts/{id}"), admin).await).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn wait_rollout(
+    app: &TestApp,
+    admin: &str,
+    id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let view = rollout(app, admin, id).await;
+        if done(&view) {
+            return view;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "roll-out stuck: {view:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_fleet_roll_out_pauses_at_the_quota_reserve_and_resumes_without_committing_twice() {
+    let (app, sim, agency) = app_and_sim_with(|s| {
+        s.wechat.privacy_poll_secs = 1;
+        s.wechat.audit_poll_secs = 1;
+        s.jobs.workers = 4;
+    })
+    .await;
+    sim.configure(Some(40), Some(0));
+    let component = crate::support::wechat::component_token(&sim).await;
+    push_ticket(&app, &sim).await;
+
+    // 50 active tenants with recorded appids, bound by `authorized` pushes.
+    let (_, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &agency.admin,
+            &json!({"name": "fleet", "terms": plan_terms(298_000)}),
+        )
+        .await,
+    )
+    .await;
+    let appids: Vec<String> = (0..50u64)
+        .map(|i| format!("wx{:016x}", 0x5eed_0000 + i))
+        .collect();
+    let client = crate::support::wechat::client(&sim);
+    for (i, appid) in appids.iter().enumerate() {
+        let mut body = provision_body(
+            plan["id"].as_str().unwrap(),
+            Some(&agency.am_id),
+            &format!("fleet.{i:02}"),
+            standard_contract("first_milestone"),
+        );
+        body["appid"] = json!(appid);
+        let (status, created) =
+            status_json(app.post_json("/api/v1/tenants", &agency.admin, &body).await).await;
+        assert_eq!(status, 201, "{created}");
+        let tenant = created["tenant"]["id"].as_str().unwrap();
+        let contract = created["contract"]["id"].as_str().unwrap();
+        let (status, _) = pay(
+            &app,
+            &agency.admin,
+            tenant,
+            contract,
+            149_000,
+            &format!("fleet-{i}"),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let pre = client
+            .post(
+                "/cgi-bin/component/api_create_preauthcode",
+                weapp_builder::wechat::client::TokenParam::Component(&component),
+                &json!({"component_appid": crate::support::wechat::COMPONENT_APPID}),
+            )
+            .await
+            .unwrap();
+        let code = sim
+            .with_platform(|p| {
+                p.authorize(
+                    pre["pre_auth_code"].as_str().unwrap(),
+                    appid,
+                    &[17, 18],
+                    sim.now(),
+                )
+            })
+            .unwrap();
+        let now = sim.now().to_string();
+        let xml = weapp_builder::wechat::crypto::flat_xml([
+            ("AppId", crate::support::wechat::COMPONENT_APPID),
+            ("CreateTime", now.as_str()),
+            ("InfoType", "authorized"),
+            ("AuthorizerAppid", appid.as_str()),
+            ("AuthorizationCode", code.as_str()),
+            ("AuthorizationCodeExpiredTime", now.as_str()),
+        ]);
+        let pushed = sim.deliver(true, "", &xml).await.unwrap();
+        assert_eq!(pushed.status, 200);
+    }
+    let all_bound = wait_until(Duration::from_secs(30), || async {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        entity::wechat_bindings::Entity::find()
+            .filter(entity::wechat_bindings::Column::Status.eq("bound"))
+            .count(&app.state.db)
+            .await
+            .unwrap()
+            == 50
+    })
+    .await;
+    if !all_bound {
+        let jobs = crate::wechat::jobs_of_kind(&app, "wechat.authorized").await;
+        let errors: Vec<_> = jobs
+            .iter()
+            .map(|j| (j.status.clone(), j.last_error.clone()))
+            .collect();
+        let logs = crate::support::logs::captured();
+        let failures: Vec<&str> = logs
+            .lines()
+            .filter(|l| {
+                l.contains("wechat.authorized") && (l.contains("WARN") || l.contains("ERROR"))
+            })
+            .take(5)
+            .collect();
+        panic!("not all bound: {errors:?} {failures:#?}");
+    }
+
+    // Roll out: 40 a month, 5 kept in reserve → 35 submitted, then paused with the reason.
+    let (status, started) = status_json(
+        app.post_json(
+            "/api/v1/rollouts",
+            &agency.admin,
+            &json!({"template_id": 1, "concurrency": 10, "per_minute": 600}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(started["targets"], 50);
+    let id = started["id"].as_str().unwrap().to_owned();
+    let paused = wait_rollout(&app, &agency.admin, &id, |v| {
+        v["status"] == "paused" && v["by_status"]["running"].is_null()
+    })
+    .await;
+    assert_eq!(sim.count("/wxa/submit_audit"), 35);
+    assert_eq!(paused["by_status"]["waiting_audit"], 35, "{paused:#}");
+    let held = paused["by_status"]["paused"].as_u64().unwrap_or(0);
+    assert_eq!(
+        paused["pending"].as_u64().unwrap() + held + 35,
+        50,
+        "{paused:#}"
+    );
+    assert_eq!(paused["by_step"]["quota"].as_u64().unwrap_or(0), held);
+    assert_eq!(paused["by_step"]["audit"], 35);
+    assert!(
+        paused["paused_reason"]
+            .as_str()
+            .unwrap()
+            .contains("reserve of 5")
+    );
+    assert_eq!(
+        crate::wechat::audit_actions(&app, "rollout.paused")
+            .await
+            .len(),
+        1
+    );
+
+    // The quota is back: resume finishes the rest.
+    sim.configure(Some(100), None);
+    let (status, resumed) = status_json(
+        app.post_empty(&format!("/api/v1/rollouts/{id}/resume"), &agency.admin)
+            .await,
+    )
+    .await;
+    assert_eq!((status, resumed["status"].as_str()), (200, Some("running")));
+    wait_rollout(&app, &agency.admin, &id, |v| {
+        v["by_status"]["waiting_audit"] == 50
+    })
+    .await;
+    assert_eq!(sim.count("/wxa/submit_audit"), 50);
+    for appid in &appids {
+        sim.decide_audit(appid, AuditOutcome::Pass, "")
+            .await
+            .unwrap();
+    }
+    let done = wait_rollout(&app, &agency.admin, &id, |v| v["status"] == "done").await;
+    assert_eq!(done["by_status"]["released"], 50, "{done:#}");
+    assert!(done["failures"].as_object().unwrap().is_empty());
+
+    // No tenant was committed twice; every merchant was told of its release.
+    let calls = sim.calls();
+    for appid in &appids {
+        let commits = calls
+            .iter()
+            .filter(|c| c.path == "/wxa/commit" && c.caller == format!("authorizer:{appid}"))
+            .count();
+        assert_eq!(commits, 1, "{appid} committed {commits} times");
+    }
+    let notices = {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        entity::notifications::Entity::find()
+            .filter(entity::notifications::Column::Kind.eq("release_completed"))
+            .count(&app.state.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(notices, 50);
 }

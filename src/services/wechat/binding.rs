@@ -24,7 +24,6 @@ use entity::{tenants, wechat_authorizations, wechat_authorizer_tokens, wechat_bi
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -185,7 +184,7 @@ pub async fn create_link(
     if let Some(appid) = &row.appid {
         url.query_pairs_mut().append_pair("biz_appid", appid);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     wechat_authorizations::Entity::insert(wechat_authorizations::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant.0),
@@ -498,7 +497,7 @@ async fn exchange(
     };
     let (user_name, nick_name) = authorizer_names(state, wx, &grant.appid).await;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (row, _) = crate::services::tenant_state::lock_snapshot(&txn, tenant).await?;
     let holder = tenants::Entity::find()
         .filter(tenants::Column::Appid.eq(grant.appid.as_str()))

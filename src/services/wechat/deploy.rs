@@ -23,7 +23,7 @@ use entity::{code_templates, deploy_runs, deploy_steps, tenants, wechat_bindings
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -54,8 +54,10 @@ pub mod status {
     pub const FAILED: &str = "failed";
     /// The audit was withdrawn.
     pub const WITHDRAWN: &str = "withdrawn";
+    /// A roll-out's run held before submitting: the audit quota reached the reserve.
+    pub const PAUSED: &str = "paused";
     /// Statuses in which a run is not finished.
-    pub const ACTIVE: [&str; 4] = [RUNNING, WAITING_AUDIT, AWAITING_RELEASE, GRAY];
+    pub const ACTIVE: [&str; 5] = [RUNNING, WAITING_AUDIT, AWAITING_RELEASE, GRAY, PAUSED];
 }
 
 /// Steps in order.
@@ -230,7 +232,7 @@ pub async fn start(
             Localized::new("最多 200 个字符", "at most 200 characters"),
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     crate::services::tenant_state::lock_snapshot(&txn, tenant).await?;
     let binding = wechat_bindings::Entity::find_by_id(tenant.0)
         .one(&txn)
@@ -464,6 +466,14 @@ impl JobHandler for DeployHandler {
             }
             let outcome = drive(state, &wx, run_id).await;
             release_driver(state, run_id).await;
+            if let Some(run) = deploy_runs::Entity::find_by_id(run_id)
+                .one(&state.db)
+                .await?
+                && let Some(rollout) = run.rollout_id
+                && run.status != status::RUNNING
+            {
+                super::rollout::wake(&state.db, state, rollout).await?;
+            }
             match outcome {
                 Ok(()) => Ok(()),
                 Err(WxFailure::Wechat(e)) if e.is_transient() && job.attempt >= DRIVER_ATTEMPTS => {
@@ -985,13 +995,46 @@ pub async fn audit_quota_rest(
     Ok(answer["rest"].as_i64().unwrap_or(0))
 }
 
+/// The lease that makes "check the quota, then submit" one step across all runs, so
+/// concurrent runs never submit past the reserve.
+const SUBMIT_LEASE: &str = "audit_submit";
+
 async fn step_quota(
     state: &AppState,
     wx: &WechatPlatform,
     run: &deploy_runs::Model,
 ) -> Result<Next, WxFailure> {
-    let rest = audit_quota_rest(state, wx, run).await?;
+    let holder = run.id.to_string();
+    if !super::tokens::acquire_lease(state, SUBMIT_LEASE, &holder, DRIVER_LEASE_SECS).await? {
+        return Ok(Next::Wait(1));
+    }
+    let rest = match audit_quota_rest(state, wx, run).await {
+        Ok(rest) => rest,
+        Err(e) => {
+            super::tokens::release_lease(state, SUBMIT_LEASE, &holder).await;
+            return Err(e);
+        }
+    };
     let reserve = wx.settings.audit_quota_reserve;
+    if rest <= reserve {
+        super::tokens::release_lease(state, SUBMIT_LEASE, &holder).await;
+    }
+    if rest <= reserve
+        && let Some(rollout) = run.rollout_id
+    {
+        record_step(
+            state,
+            run,
+            "quota",
+            "in_flight",
+            Some(json!({"rest": rest, "reserve": reserve, "paused": true})),
+            None,
+        )
+        .await?;
+        set_run(state, run.id, |m| m.status = Set(status::PAUSED.into())).await?;
+        super::rollout::pause_for_quota(state, rollout, rest, reserve).await?;
+        return Ok(Next::Stop);
+    }
     if rest <= reserve {
         record_step(
             state,
@@ -1100,7 +1143,13 @@ async fn step_submit(
             }
         },
     )
-    .await?;
+    .await;
+    // Submitted (or permanently refused): the next run may check the quota. A transient
+    // failure keeps the lease until this run's retry or the lease's expiry.
+    if !matches!(&answer, Err(WxFailure::Wechat(e)) if e.is_transient()) {
+        super::tokens::release_lease(state, SUBMIT_LEASE, &run.id.to_string()).await;
+    }
+    let answer = answer?;
     let auditid = answer["auditid"]
         .as_i64()
         .or_else(|| answer["answer"]["auditid"].as_i64())
@@ -1470,7 +1519,7 @@ pub async fn release(
             .await?;
         }
         None => {
-            let txn = state.db.begin().await?;
+            let txn = crate::db::begin_write(&state.db).await?;
             deploy_runs::Entity::update_many()
                 .col_expr(deploy_runs::Column::Status, Expr::value(status::RUNNING))
                 .col_expr(deploy_runs::Column::Step, Expr::value("release"))

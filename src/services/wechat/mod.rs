@@ -5,6 +5,7 @@
 pub mod binding;
 pub mod deploy;
 pub mod push;
+pub mod rollout;
 pub mod templates;
 pub mod tokens;
 pub mod vault;

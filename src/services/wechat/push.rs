@@ -12,7 +12,7 @@ use crate::jobs::NewJob;
 use crate::state::AppState;
 use crate::wechat::crypto::{PushError, parse_flat_xml};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, Statement};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -174,7 +174,7 @@ pub async fn receive_component_event(
     let push = open(&wx, now, query, body)?;
     let info_type = push.fields.get("InfoType").cloned().unwrap_or_default();
     let field = |k: &str| push.fields.get(k).cloned().unwrap_or_default();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     claim(&txn, &push, now).await?;
     match info_type.as_str() {
         "component_verify_ticket" => {
@@ -241,7 +241,7 @@ pub async fn receive_app_event(
     let wx = platform(state)?;
     let now = state.clock.now();
     let push = open(&wx, now, query, body)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     claim(&txn, &push, now).await?;
     let event = push.fields.get("Event").map(String::as_str).unwrap_or("");
     if event.starts_with("weapp_audit_") {

@@ -12,7 +12,7 @@ use crate::wechat::client::TokenParam;
 use chrono::{DateTime, Utc};
 use entity::code_templates;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -110,7 +110,7 @@ pub async fn set_current(
             .with_details(json!({ "errmsg": "template without user_version" })));
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     code_templates::Entity::update_many()
         .col_expr(code_templates::Column::IsCurrent, Expr::value(false))
         .filter(code_templates::Column::IsCurrent.eq(true))

@@ -393,8 +393,9 @@ async fn set_last_error(state: &AppState, tenant: TenantId, text: &str) {
     }
 }
 
-/// Takes the lease `name` when it is free or expired; `true` when this caller holds it.
-async fn acquire_lease(
+/// Takes the lease `name` when it is free, expired or already this holder's; `true` when
+/// this caller holds it.
+pub(crate) async fn acquire_lease(
     state: &AppState,
     name: &str,
     holder: &str,
@@ -408,7 +409,8 @@ async fn acquire_lease(
             backend,
             "INSERT INTO wechat_token_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-             expires_at = excluded.expires_at WHERE wechat_token_leases.expires_at < $4",
+             expires_at = excluded.expires_at \
+             WHERE wechat_token_leases.expires_at < $4 OR wechat_token_leases.holder = excluded.holder",
             [
                 name.into(),
                 holder.into(),
@@ -420,7 +422,7 @@ async fn acquire_lease(
     Ok(result.rows_affected() == 1)
 }
 
-async fn release_lease(state: &AppState, name: &str, holder: &str) {
+pub(crate) async fn release_lease(state: &AppState, name: &str, holder: &str) {
     let backend = state.db.get_database_backend();
     let result = state
         .db
