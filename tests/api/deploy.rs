@@ -326,6 +326,11 @@ async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_
         (200, Some(50))
     );
     assert_eq!(sim_app(&sim)["gray_percentage"], 50);
+    let (status, reverted) =
+        action(&app, &owner, &tenant, &fourth_id, "revert-gray", json!({})).await;
+    assert_eq!(status, 200, "{reverted}");
+    assert_eq!(reverted["status"], "awaiting_release");
+    assert!(sim_app(&sim)["gray_percentage"].is_null());
     let (status, _) = action(&app, &owner, &tenant, &fourth_id, "release", json!({})).await;
     assert_eq!(status, 200);
     wait_for(&app, &owner, &tenant, &fourth_id, "released").await;
@@ -476,6 +481,15 @@ async fn visit_status(sim: &SimServer) -> i64 {
     sim_app(sim)["visit_status"].as_i64().unwrap()
 }
 
+/// Audited visit-status changes with `action`.
+async fn visit_actions(app: &TestApp, action: &str) -> usize {
+    crate::wechat::audit_actions(app, "wechat.visit_status_changed")
+        .await
+        .iter()
+        .filter(|a| a.summary["action"] == action)
+        .count()
+}
+
 async fn wait_visit(sim: &SimServer, expected: i64) {
     let reached = wait_until(Duration::from_secs(10), || async {
         visit_status(sim).await == expected
@@ -535,11 +549,7 @@ async fn freeze_and_takedown_close_the_mini_program_and_only_a_clean_state_reope
     // Under takedown, a freeze and a renewal never reopen it.
     set_takedown(&app, &admin, &tenant, false).await;
     wait_visit(&sim, 0).await;
-    let opens_before = sim
-        .calls()
-        .iter()
-        .filter(|c| c.path == "/wxa/change_visitstatus")
-        .count();
+    let opens_before = visit_actions(&app, "open").await;
     let second_freeze = chrono::Utc.with_ymd_and_hms(2028, 3, 1, 16, 0, 0).unwrap();
     app.clock.set(second_freeze);
     align(&sim, &app);
@@ -566,17 +576,54 @@ async fn freeze_and_takedown_close_the_mini_program_and_only_a_clean_state_reope
         0,
         "a renewal during a takedown does not reopen"
     );
-    let opens_after = sim
-        .calls()
-        .iter()
-        .filter(|c| c.path == "/wxa/change_visitstatus")
-        .count();
+    let opens_after = visit_actions(&app, "open").await;
     assert_eq!(
         opens_before, opens_after,
-        "no visit-status call while closed for a takedown"
+        "never opened while under a takedown"
     );
-    let changed = crate::wechat::audit_actions(&app, "wechat.visit_status_changed").await;
-    assert_eq!(changed.len(), 5);
+    // Opened after the renewal and after the lift; closed on freeze and each takedown
+    // (a retried event may close twice: closing is idempotent).
+    assert_eq!(opens_after, 2);
+    assert!(visit_actions(&app, "close").await >= 3);
+
+    // WeChat keeps failing: bounded retries, then the job is dead and admins are alerted.
+    sim.inject(Fault {
+        path: "/wxa/change_visitstatus".into(),
+        mode: FaultMode::Busy,
+        count: 10,
+    });
+    set_takedown(&app, &admin, &tenant, true).await;
+    let dead = wait_until(Duration::from_secs(10), || async {
+        crate::wechat::jobs_of_kind(&app, "wechat.visit_status")
+            .await
+            .iter()
+            .any(|j| j.status == "dead")
+    })
+    .await;
+    assert!(dead, "the visit-status job ends dead");
+    assert_eq!(
+        sim.calls()
+            .iter()
+            .filter(|c| c.path == "/wxa/change_visitstatus" && c.fault.is_some())
+            .count(),
+        5,
+        "five attempts"
+    );
+    assert_eq!(
+        crate::wechat::audit_actions(&app, "wechat.visit_status_failed")
+            .await
+            .len(),
+        1
+    );
+    let (_, inbox) = status_json(app.get("/api/v1/inbox", &admin).await).await;
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "wechat_action_failed"),
+        "{inbox}"
+    );
 }
 
 async fn rollout(app: &TestApp, admin: &str, id: &str) -> Value {

@@ -271,17 +271,14 @@ pub async fn complete_redirect(
     loop {
         match claim_attempt(state, id).await? {
             Claim::Claimed => {
-                return match exchange(
-                    state,
-                    &wx,
+                let target = ExchangeFor {
                     tenant,
-                    Some(id),
+                    attempt_id: Some(id),
                     actor,
-                    code,
-                    meta.request_id.clone(),
-                )
-                .await
-                {
+                    request_id: meta.request_id.clone(),
+                    pushed_appid: None,
+                };
+                return match exchange(state, &wx, target, code).await {
                     Ok(Exchanged::Bound) => view(state, tenant).await,
                     Ok(Exchanged::Refused(e)) => Err(e),
                     Err(f) => Err(f.into()),
@@ -384,6 +381,21 @@ enum Exchanged {
     Refused(AppError),
 }
 
+/// The permission sets of an `authorization_info`, sorted.
+fn granted_sets(info: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = info["func_info"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["funcscope_category"]["id"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// What `api_query_auth` granted.
 struct Grant {
     appid: String,
@@ -409,21 +421,79 @@ async fn query_auth(state: &AppState, wx: &WechatPlatform, code: &str) -> Result
     })
     .await?;
     let info = &answer["authorization_info"];
-    let mut func_ids: Vec<i64> = info["func_info"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f["funcscope_category"]["id"].as_i64())
-                .collect()
-        })
-        .unwrap_or_default();
-    func_ids.sort_unstable();
-    func_ids.dedup();
+    let func_ids = granted_sets(info);
     Ok(Grant {
         appid: answer_str(info, "authorizer_appid")?.to_owned(),
         access_token: answer_str(info, "authorizer_access_token")?.to_owned(),
         expires_in: info["expires_in"].as_i64().unwrap_or(7200),
         refresh_token: answer_str(info, "authorizer_refresh_token")?.to_owned(),
+        func_ids,
+    })
+}
+
+/// Rebuilds a grant without its code (PROTOCOL.md §1.7): the refresh token from
+/// `api_get_authorizer_list`, a fresh access token from it, the permission sets from
+/// `api_get_authorizer_info`.
+async fn recover_grant(
+    state: &AppState,
+    wx: &WechatPlatform,
+    appid: &str,
+) -> Result<Grant, WxFailure> {
+    let component = |path: &'static str, body: Value| {
+        with_component_token(state, wx, move |token| {
+            let body = body.clone();
+            async move {
+                wx.client
+                    .post(path, TokenParam::Component(&token), &body)
+                    .await
+            }
+        })
+    };
+    let mut refresh_token = None;
+    let mut offset = 0;
+    while refresh_token.is_none() {
+        let page = component(
+            "/cgi-bin/component/api_get_authorizer_list",
+            json!({ "component_appid": wx.component_appid, "offset": offset, "count": 500 }),
+        )
+        .await?;
+        let list = page["list"].as_array().cloned().unwrap_or_default();
+        refresh_token = list
+            .iter()
+            .find(|a| a["authorizer_appid"].as_str() == Some(appid))
+            .and_then(|a| a["refresh_token"].as_str().map(str::to_owned));
+        offset += list.len();
+        if list.is_empty() || offset as i64 >= page["total_count"].as_i64().unwrap_or(0) {
+            break;
+        }
+    }
+    let refresh_token = refresh_token.ok_or_else(|| {
+        WxFailure::Wechat(crate::wechat::client::WechatError::Api {
+            errcode: 61003,
+            errmsg: "the mini-program is not authorized to the platform".into(),
+        })
+    })?;
+    let token = component(
+        "/cgi-bin/component/api_authorizer_token",
+        json!({ "component_appid": wx.component_appid, "authorizer_appid": appid,
+                "authorizer_refresh_token": refresh_token }),
+    )
+    .await?;
+    let info = component(
+        "/cgi-bin/component/api_get_authorizer_info",
+        json!({ "component_appid": wx.component_appid, "authorizer_appid": appid }),
+    )
+    .await?;
+    let func_ids = granted_sets(&info["authorization_info"]);
+    Ok(Grant {
+        appid: appid.to_owned(),
+        access_token: answer_str(&token, "authorizer_access_token")?.to_owned(),
+        expires_in: token["expires_in"].as_i64().unwrap_or(7200),
+        refresh_token: token["authorizer_refresh_token"]
+            .as_str()
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .unwrap_or(refresh_token),
         func_ids,
     })
 }
@@ -469,16 +539,42 @@ async fn authorizer_names(
 /// Exchanges `code` and binds the granted appid to `tenant`, or refuses it (recorded and
 /// audited). On a WeChat failure the attempt goes back to `pending` (transient) or to
 /// `failed` (permanent).
-async fn exchange(
-    state: &AppState,
-    wx: &WechatPlatform,
+/// Who an exchange is for and where it came from.
+struct ExchangeFor<'a> {
     tenant: TenantId,
     attempt_id: Option<Uuid>,
     actor: Actor,
-    code: &str,
     request_id: Option<String>,
+    /// The appid of the `authorized` push (the redirect does not know it).
+    pushed_appid: Option<&'a str>,
+}
+
+async fn exchange(
+    state: &AppState,
+    wx: &WechatPlatform,
+    target: ExchangeFor<'_>,
+    code: &str,
 ) -> Result<Exchanged, WxFailure> {
-    let grant = match query_auth(state, wx, code).await {
+    let ExchangeFor {
+        tenant,
+        attempt_id,
+        actor,
+        request_id,
+        pushed_appid,
+    } = target;
+    let exchanged = match (query_auth(state, wx, code).await, pushed_appid) {
+        // The code was used already — by an earlier try of ours whose answer was lost or
+        // whose storing failed: WeChat still has the grant.
+        (Err(WxFailure::Wechat(e)), Some(appid)) if e.errcode() == Some(61009) => {
+            tracing::warn!(
+                appid,
+                "authorization code already used; recovering the grant"
+            );
+            recover_grant(state, wx, appid).await
+        }
+        (other, _) => other,
+    };
+    let grant = match exchanged {
         Ok(g) => g,
         Err(f) => {
             let now = state.clock.now();
@@ -963,7 +1059,14 @@ impl JobHandler for AuthorizedHandler {
                     (TenantId(owner.id), None, Actor::system())
                 }
             };
-            match exchange(state, &wx, tenant, attempt_id, actor, &code, None).await {
+            let target = ExchangeFor {
+                tenant,
+                attempt_id,
+                actor,
+                request_id: None,
+                pushed_appid: Some(&appid),
+            };
+            match exchange(state, &wx, target, &code).await {
                 // A refusal is recorded and audited; WeChat was already answered `success`.
                 Ok(_) => Ok(()),
                 Err(f) => Err(f.into()),

@@ -1176,15 +1176,30 @@ async fn step_audit(
     run: &deploy_runs::Model,
 ) -> Result<Next, WxFailure> {
     let auditid = run.auditid.unwrap_or_default();
-    let answer = call(
+    // The push carries no auditid: confirm with the latest audit when it is ours, and ask
+    // for our audit by id otherwise (a newer submission from elsewhere).
+    let latest = call(
         state,
         wx,
         run,
-        reqwest::Method::POST,
-        "/wxa/get_auditstatus",
-        json!({ "auditid": auditid }),
+        reqwest::Method::GET,
+        "/wxa/get_latest_auditstatus",
+        Value::Null,
     )
     .await?;
+    let answer = if latest["auditid"].as_i64() == Some(auditid) {
+        latest
+    } else {
+        call(
+            state,
+            wx,
+            run,
+            reqwest::Method::POST,
+            "/wxa/get_auditstatus",
+            json!({ "auditid": auditid }),
+        )
+        .await?
+    };
     let reason = answer["reason"]
         .as_str()
         .filter(|r| !r.is_empty())
