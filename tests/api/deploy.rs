@@ -387,11 +387,61 @@ async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_
 
 #[actix_web::test]
 async fn lost_answers_and_restarts_never_commit_or_submit_twice() {
-    let (app, sim, agency) = deploy_setup().await;
+    let (app, sim, agency) = app_and_sim_with(|s| {
+        s.wechat.privacy_poll_secs = 1;
+        s.wechat.audit_poll_secs = 1;
+        s.wechat.server_domains = vec![DOMAIN.into()];
+        // The first instance retries only after a minute: it is stopped before that.
+        s.jobs.backoff_base_ms = 60_000;
+        s.jobs.backoff_max_ms = 60_000;
+    })
+    .await;
+    sim.configure(None, Some(0));
+    push_ticket(&app, &sim).await;
+    let (status, _) = status_json(
+        app.client
+            .put(app.url("/api/v1/platform/template"))
+            .bearer_auth(&agency.admin)
+            .json(&json!({"template_id": 1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
     let (tenant, owner) = bound_tenant(&app, &agency, "dp.faults").await;
 
-    // The submit is applied but its answer is lost; HTTP 500 and -1 on the way are retried;
-    // the worker "crashes" right after the commit call, before recording it.
+    // The worker dies right after the commit call, before recording its outcome.
+    app.state.faults.arm("deploy.after_call");
+    let (status, started) = start(&app, &owner, &tenant, json!({})).await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let in_flight = wait_until(Duration::from_secs(10), || async {
+        run(&app, &owner, &tenant, &id).await["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "commit" && s["status"] == "in_flight")
+            && crate::wechat::jobs_of_kind(&app, "wechat.deploy")
+                .await
+                .iter()
+                .any(|j| j.last_error.is_some())
+    })
+    .await;
+    assert!(in_flight, "the commit is left in flight");
+    assert_eq!(sim.count("/wxa/commit"), 1);
+
+    // Restart: a new instance on the same database, a minute later. On the way the
+    // submit is applied but its answer lost, and HTTP 500 and -1 answers are retried.
+    let next = crate::support::builder()
+        .same_database_as(&app)
+        .wechat(&sim.base_url)
+        .settings(|s| {
+            s.wechat.privacy_poll_secs = 1;
+            s.wechat.audit_poll_secs = 1;
+            s.wechat.server_domains = vec![DOMAIN.into()];
+        });
+    app.stop().await;
     sim.inject(Fault {
         path: "/wxa/submit_audit".into(),
         mode: FaultMode::Drop,
@@ -407,10 +457,11 @@ async fn lost_answers_and_restarts_never_commit_or_submit_twice() {
         mode: FaultMode::Busy,
         count: 2,
     });
-    app.state.faults.arm("deploy.after_call");
-    let (status, started) = start(&app, &owner, &tenant, json!({})).await;
-    assert_eq!(status, 202, "{started}");
-    let id = started["id"].as_str().unwrap().to_owned();
+    let app = next.spawn().await;
+    crate::wechat::connect(&sim, &app);
+    app.clock
+        .set(app.clock.now() + chrono::Duration::seconds(61));
+    align(&sim, &app);
     let waiting = wait_for(&app, &owner, &tenant, &id, "waiting_audit").await;
     assert_eq!(
         sim.count("/wxa/commit"),
