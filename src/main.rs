@@ -1,6 +1,12 @@
 //! The `weapp-builder` command: `serve` (default), `migrate`, `create-admin`, `openapi`.
 
 use anyhow::Context;
+
+/// mimalloc: measured faster than the system allocator on the client API's hot path
+/// (many small per-request allocations across two worker threads).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};

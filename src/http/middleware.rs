@@ -8,6 +8,7 @@ use crate::error::{AppError, ErrorCode, Lang, REQUEST_LANG};
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
@@ -51,23 +52,53 @@ pub async fn request_context(
             .and_then(|v| v.to_str().ok()),
     );
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
-    let span = tracing::info_span!(
-        "http_request",
-        request_id = %request_id,
-        method = %method,
-        route = tracing::field::Empty,
-        tenant.id = tracing::field::Empty,
-        user.id = tracing::field::Empty,
-    );
-    // An `Err` here comes from an inner middleware, not a handler (handlers' errors are
-    // already responses); it propagates and the server renders it with `error_response`.
-    let result = REQUEST_LANG
-        .scope(lang, next.call(req).instrument(span.clone()))
-        .await?;
-    let mut response =
-        REQUEST_LANG.sync_scope(lang, || ensure_json_error(result.map_into_boxed_body()));
+    let fast = state.as_ref().filter(|_| {
+        matches!(method, Method::GET | Method::HEAD)
+            && super::client::client_route(req.path()).is_some()
+    });
+    let (result, span) = match fast {
+        // The client API's documents skip actix's router (see `client::client_route`).
+        // They are the hot path: their span exists only when debug logging is on, and the
+        // language matters only for an error (answers still carry `X-Request-Id`).
+        Some(state) => {
+            let span = tracing::debug_span!(
+                "http_request",
+                request_id = %request_id,
+                method = %method,
+                route = tracing::field::Empty,
+                tenant.id = tracing::field::Empty,
+            );
+            let (http_req, _payload) = req.into_parts();
+            let answer = super::client::serve_path(state, &http_req)
+                .instrument(span.clone())
+                .await
+                .unwrap_or_else(|e| REQUEST_LANG.sync_scope(lang, || e.error_response()));
+            (
+                ServiceResponse::new(http_req, answer.map_into_boxed_body()),
+                span,
+            )
+        }
+        None => {
+            req.extensions_mut().insert(RequestId(request_id.clone()));
+            let span = tracing::info_span!(
+                "http_request",
+                request_id = %request_id,
+                method = %method,
+                route = tracing::field::Empty,
+                tenant.id = tracing::field::Empty,
+                user.id = tracing::field::Empty,
+            );
+            // An `Err` here comes from an inner middleware, not a handler (handlers'
+            // errors are already responses); it propagates and the server renders it.
+            let result = REQUEST_LANG
+                .scope(lang, next.call(req).instrument(span.clone()))
+                .await?
+                .map_into_boxed_body();
+            (result, span)
+        }
+    };
+    let mut response = REQUEST_LANG.sync_scope(lang, || ensure_json_error(result));
     response.headers_mut().insert(
         HeaderName::from_static(REQUEST_ID_HEADER),
         HeaderValue::from_str(&request_id).unwrap_or_else(|_| HeaderValue::from_static("invalid")),

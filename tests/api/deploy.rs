@@ -115,7 +115,7 @@ async fn run(app: &TestApp, token: &str, tenant: &str, id: &str) -> Value {
 
 /// Waits until the run reaches `status`; returns it.
 async fn wait_for(app: &TestApp, token: &str, tenant: &str, id: &str, status: &str) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let last = run(app, token, tenant, id).await;
         if last["status"] == status {
@@ -416,7 +416,7 @@ async fn lost_answers_and_restarts_never_commit_or_submit_twice() {
     let (status, started) = start(&app, &owner, &tenant, json!({})).await;
     assert_eq!(status, 202, "{started}");
     let id = started["id"].as_str().unwrap().to_owned();
-    let in_flight = wait_until(Duration::from_secs(10), || async {
+    let in_flight = wait_until(Duration::from_secs(30), || async {
         run(&app, &owner, &tenant, &id).await["steps"]
             .as_array()
             .unwrap()
@@ -542,7 +542,7 @@ async fn visit_actions(app: &TestApp, action: &str) -> usize {
 }
 
 async fn wait_visit(sim: &SimServer, expected: i64) {
-    let reached = wait_until(Duration::from_secs(10), || async {
+    let reached = wait_until(Duration::from_secs(30), || async {
         visit_status(sim).await == expected
     })
     .await;
@@ -613,7 +613,7 @@ async fn freeze_and_takedown_close_the_mini_program_and_only_a_clean_state_reope
     let (status, body) = pay(&app, &admin, &tenant, &renewal, amount, "dp.visit-renew-2").await;
     assert_eq!(status, 201, "{body}");
     assert!(
-        wait_until(Duration::from_secs(3), || async {
+        wait_until(Duration::from_secs(30), || async {
             crate::wechat::jobs_of_kind(&app, "tenant.state_changed")
                 .await
                 .iter()
@@ -644,7 +644,7 @@ async fn freeze_and_takedown_close_the_mini_program_and_only_a_clean_state_reope
         count: 10,
     });
     set_takedown(&app, &admin, &tenant, true).await;
-    let dead = wait_until(Duration::from_secs(10), || async {
+    let dead = wait_until(Duration::from_secs(30), || async {
         crate::wechat::jobs_of_kind(&app, "wechat.visit_status")
             .await
             .iter()
