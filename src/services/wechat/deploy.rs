@@ -942,21 +942,20 @@ async fn step_qrcode(
     run: &deploy_runs::Model,
 ) -> Result<Next, WxFailure> {
     let image = with_authorizer_token(state, wx, TenantId(run.tenant_id), |token| async move {
-        let answer = wx
-            .client
-            .get_binary("/wxa/get_qrcode", TokenParam::Access(&token), &[("path", QR_PAGE)])
-            .await?;
-        Ok(json!({ "content_type": answer.content_type, "bytes": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &answer.bytes) }))
+        wx.client
+            .get_binary(
+                "/wxa/get_qrcode",
+                TokenParam::Access(&token),
+                &[("path", QR_PAGE)],
+            )
+            .await
     })
     .await?;
-    let bytes = image["bytes"]
-        .as_str()
-        .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
-        .unwrap_or_default();
-    let content_type = image["content_type"]
-        .as_str()
-        .unwrap_or("image/jpeg")
-        .to_owned();
+    let bytes = image.bytes;
+    let content_type = match image.content_type.as_str() {
+        "" => "image/jpeg".to_owned(),
+        given => given.to_owned(),
+    };
     let key =
         crate::storage::tenant_key(run.tenant_id, "deploys", &format!("{}-qrcode.jpg", run.id));
     state
@@ -1456,6 +1455,21 @@ pub struct ReleaseInput {
     pub gray_percentage: Option<i32>,
 }
 
+/// The platform and the tenant's run, if the run is in one of `statuses` (409 otherwise).
+async fn run_in(
+    state: &AppState,
+    tenant: TenantId,
+    id: Uuid,
+    statuses: &[&str],
+) -> AppResult<(std::sync::Arc<WechatPlatform>, deploy_runs::Model)> {
+    let wx = platform(state)?;
+    let run = find_run(state, tenant, id).await?;
+    if !statuses.contains(&run.status.as_str()) {
+        return Err(not_now(&run));
+    }
+    Ok((wx, run))
+}
+
 fn not_now(run: &deploy_runs::Model) -> AppError {
     AppError::new(ErrorCode::InvalidTransition)
         .with_details(json!({ "status": run.status, "step": run.step }))
@@ -1495,11 +1509,7 @@ pub async fn release(
     id: Uuid,
     input: ReleaseInput,
 ) -> AppResult<RunView> {
-    let wx = platform(state)?;
-    let run = find_run(state, tenant, id).await?;
-    if ![status::AWAITING_RELEASE, status::GRAY].contains(&run.status.as_str()) {
-        return Err(not_now(&run));
-    }
+    let (wx, run) = run_in(state, tenant, id, &[status::AWAITING_RELEASE, status::GRAY]).await?;
     match input.gray_percentage {
         Some(pct) => {
             if !(1..=100).contains(&pct) {
@@ -1569,11 +1579,7 @@ pub async fn revert_gray(
     tenant: TenantId,
     id: Uuid,
 ) -> AppResult<RunView> {
-    let wx = platform(state)?;
-    let run = find_run(state, tenant, id).await?;
-    if run.status != status::GRAY {
-        return Err(not_now(&run));
-    }
+    let (wx, run) = run_in(state, tenant, id, &[status::GRAY]).await?;
     call(
         state,
         &wx,
@@ -1601,11 +1607,7 @@ pub async fn undo_audit(
     tenant: TenantId,
     id: Uuid,
 ) -> AppResult<RunView> {
-    let wx = platform(state)?;
-    let run = find_run(state, tenant, id).await?;
-    if run.status != status::WAITING_AUDIT {
-        return Err(not_now(&run));
-    }
+    let (wx, run) = run_in(state, tenant, id, &[status::WAITING_AUDIT]).await?;
     call(
         state,
         &wx,

@@ -18,7 +18,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement, Value as DbValue,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use std::future::Future;
 
 /// Vault row of the latest `component_verify_ticket`.
@@ -464,15 +464,15 @@ async fn expire_if_current(state: &AppState, token: &Token) -> Result<(), AppErr
     Ok(())
 }
 
-async fn with_token<F, Fut>(
+async fn with_token<T, F, Fut>(
     state: &AppState,
     wx: &WechatPlatform,
     slot: Slot,
     mut call: F,
-) -> Result<Value, WxFailure>
+) -> Result<T, WxFailure>
 where
     F: FnMut(String) -> Fut,
-    Fut: Future<Output = Result<Value, WechatError>>,
+    Fut: Future<Output = Result<T, WechatError>>,
 {
     let first = token(state, wx, slot).await?;
     match call(first.value.clone()).await {
@@ -487,29 +487,29 @@ where
 
 /// Calls WeChat with the component token; on a token error the token is refreshed once
 /// and the call retried once.
-pub async fn with_component_token<F, Fut>(
+pub async fn with_component_token<T, F, Fut>(
     state: &AppState,
     wx: &WechatPlatform,
     call: F,
-) -> Result<Value, WxFailure>
+) -> Result<T, WxFailure>
 where
     F: FnMut(String) -> Fut,
-    Fut: Future<Output = Result<Value, WechatError>>,
+    Fut: Future<Output = Result<T, WechatError>>,
 {
     Box::pin(with_token(state, wx, Slot::Component, call)).await
 }
 
 /// Calls WeChat with the tenant's authorizer token, refreshed and retried once on a token
 /// error like [`with_component_token`].
-pub async fn with_authorizer_token<F, Fut>(
+pub async fn with_authorizer_token<T, F, Fut>(
     state: &AppState,
     wx: &WechatPlatform,
     tenant: TenantId,
     call: F,
-) -> Result<Value, WxFailure>
+) -> Result<T, WxFailure>
 where
     F: FnMut(String) -> Fut,
-    Fut: Future<Output = Result<Value, WechatError>>,
+    Fut: Future<Output = Result<T, WechatError>>,
 {
     Box::pin(with_token(state, wx, Slot::Authorizer(tenant), call)).await
 }
