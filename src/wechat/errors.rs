@@ -11,8 +11,8 @@ pub fn merchant_message(errcode: i64) -> Localized {
             "WeChat is busy; it will be retried automatically.",
         ),
         40001 | 40014 | 42001 => (
-            "微信凭证已失效，已自动刷新。",
-            "The WeChat credential expired and was refreshed.",
+            "微信凭证刷新后仍被拒绝，请稍后再试。",
+            "WeChat refused the credential even after a refresh; try again shortly.",
         ),
         40013 => (
             "小程序 AppID 无效。",

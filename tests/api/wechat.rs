@@ -820,3 +820,59 @@ async fn the_scheduler_refreshes_tokens_ahead_of_expiry() {
     assert_eq!(sim.count(TOKEN_PATH), 2);
     assert_eq!(sim.count("/cgi-bin/component/api_authorizer_token"), 1);
 }
+
+#[actix_web::test]
+async fn a_refused_ticket_is_dropped_and_a_new_one_asked_for() {
+    let (app, sim, agency) = app_and_sim().await;
+    let (tenant, owner) = active_tenant(&app, &agency, plan_terms(298_000), "wx.ticket").await;
+    // A ticket WeChat no longer knows (another platform's, or replaced long ago).
+    weapp_builder::services::wechat::tokens::store_ticket(
+        &app.state.db,
+        &app.state,
+        "ticket@@@stale",
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    let (status, body) = link(&app, &owner, &tenant).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("wechat_ticket_missing")),
+        "{body}"
+    );
+    assert_eq!(sim.count("/cgi-bin/component/api_start_push_ticket"), 1);
+    // The pushed ticket replaces it and the next request works.
+    let fresh = wait_until(Duration::from_secs(20), || async {
+        link(&app, &owner, &tenant).await.0 == 201
+    })
+    .await;
+    assert!(fresh);
+    // WeChat errors carry their meaning in the message.
+    sim.inject(Fault {
+        path: PREAUTH_PATH.into(),
+        mode: FaultMode::Errcode { errcode: 85085 },
+        count: 1,
+    });
+    let res = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/tenants/{tenant}/wechat/authorization-link"
+        )))
+        .bearer_auth(&owner)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(
+        (status, body["details"]["errcode"].as_i64()),
+        (502, Some(85085))
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("audit submissions are used up"),
+        "{body}"
+    );
+}

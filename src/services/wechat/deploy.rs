@@ -1617,7 +1617,7 @@ pub async fn undo_audit(
         Value::Null,
     )
     .await
-    .map_err(|f| with_merchant_message(f.into()))?;
+    .map_err(AppError::from)?;
     finish(state, &run, status::WITHDRAWN).await?;
     user_audit(
         state,
@@ -1629,18 +1629,6 @@ pub async fn undo_audit(
     )
     .await?;
     view(state, tenant, id).await
-}
-
-/// Adds the plain merchant message to a `wechat_call_failed` error.
-fn with_merchant_message(e: AppError) -> AppError {
-    let Some(code) = e.details().and_then(|d| d["errcode"].as_i64()) else {
-        return e;
-    };
-    let m = merchant_message(code);
-    let details = json!({ "errcode": code, "errmsg": e.details().map(|d| d["errmsg"].clone()), "message": m.zh, "message_en": m.en });
-    AppError::new(ErrorCode::WechatCallFailed)
-        .with_message(m)
-        .with_details(details)
 }
 
 /// Rolls the mini-program back to the previous release.
@@ -1670,7 +1658,7 @@ pub async fn rollback(
         Value::Null,
     )
     .await
-    .map_err(|f| with_merchant_message(f.into()))?;
+    .map_err(AppError::from)?;
     let info = version_info(state, &wx, &latest)
         .await
         .map_err(AppError::from)?;

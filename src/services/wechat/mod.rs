@@ -155,13 +155,14 @@ impl From<WxFailure> for JobError {
 /// of URLs and tokens).
 pub fn call_failed(e: &WechatError) -> AppError {
     tracing::warn!(error = %e, "WeChat call failed");
-    let details = match e {
-        WechatError::Api { errcode, errmsg } => {
-            serde_json::json!({ "errcode": errcode, "errmsg": errmsg })
-        }
-        other => serde_json::json!({ "errmsg": other.to_string() }),
-    };
-    AppError::new(ErrorCode::WechatCallFailed).with_details(details)
+    match e {
+        // WeChat's own words are for operators; the message says what it means.
+        WechatError::Api { errcode, errmsg } => AppError::new(ErrorCode::WechatCallFailed)
+            .with_message(crate::wechat::errors::merchant_message(*errcode))
+            .with_details(serde_json::json!({ "errcode": errcode, "errmsg": errmsg })),
+        other => AppError::new(ErrorCode::WechatCallFailed)
+            .with_details(serde_json::json!({ "errmsg": other.to_string() })),
+    }
 }
 
 /// A string field of a WeChat answer, or a decode error naming it.

@@ -250,27 +250,32 @@ async fn refresh_holding_lease(
     }
 }
 
+/// Asks WeChat to push a ticket now instead of within 10 minutes; the caller answers 503
+/// `wechat_ticket_missing` meanwhile.
+async fn ask_for_ticket(wx: &WechatPlatform) -> WxFailure {
+    let asked = wx
+        .client
+        .post(
+            "/cgi-bin/component/api_start_push_ticket",
+            TokenParam::None,
+            &json!({"component_appid": wx.component_appid, "component_secret": wx.component_secret}),
+        )
+        .await;
+    if let Err(e) = asked {
+        tracing::warn!(error = %e, "asking WeChat to push a ticket failed");
+    }
+    AppError::new(ErrorCode::WechatTicketMissing)
+        .with_retry_after(10)
+        .into()
+}
+
 async fn refresh_component(
     state: &AppState,
     wx: &WechatPlatform,
     version: Option<i64>,
 ) -> Result<Token, WxFailure> {
     let Some(ticket) = ticket(state).await? else {
-        // Ask WeChat to push a ticket now instead of within 10 minutes.
-        let asked = wx
-            .client
-            .post(
-                "/cgi-bin/component/api_start_push_ticket",
-                TokenParam::None,
-                &json!({"component_appid": wx.component_appid, "component_secret": wx.component_secret}),
-            )
-            .await;
-        if let Err(e) = asked {
-            tracing::warn!(error = %e, "asking WeChat to push a ticket failed");
-        }
-        return Err(AppError::new(ErrorCode::WechatTicketMissing)
-            .with_retry_after(10)
-            .into());
+        return Err(ask_for_ticket(wx).await);
     };
     let answer = wx
         .client
@@ -283,7 +288,19 @@ async fn refresh_component(
                 "component_verify_ticket": ticket,
             }),
         )
-        .await?;
+        .await;
+    let answer = match answer {
+        // The stored ticket expired or was replaced (61005/61006): forget it and ask for
+        // a fresh push rather than failing every call until the next one.
+        Err(e) if matches!(e.errcode(), Some(61005 | 61006)) => {
+            tracing::warn!(error = %e, "the stored ticket was refused; asking for a new one");
+            wechat_vault::Entity::delete_by_id(TICKET.to_owned())
+                .exec(&state.db)
+                .await?;
+            return Err(ask_for_ticket(wx).await);
+        }
+        other => other?,
+    };
     let value = answer_str(&answer, "component_access_token")?.to_owned();
     let now = state.clock.now();
     let expires_at = now + Duration::seconds(answer["expires_in"].as_i64().unwrap_or(7200));
