@@ -118,8 +118,10 @@ async fn notify_merchant(
         "delete_after": tenant.delete_after.map(shanghai_display),
         "delete_after_utc": tenant.delete_after,
     });
+    // The notice and its delivery job are stored together or not at all.
+    let txn = crate::db::begin_write(&state.db).await?;
     notifications::create(
-        &state.db,
+        &txn,
         state,
         NewNotice {
             kind,
@@ -132,5 +134,6 @@ async fn notify_merchant(
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -354,14 +354,23 @@ async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_
     );
 
     // The merchant was told of each completed release; agency admins see every run.
-    let (_, inbox) = status_json(app.get("/api/v1/inbox", &owner).await).await;
-    let released_notices = inbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["kind"] == "release_completed")
-        .count();
-    assert_eq!(released_notices, 2, "{inbox}");
+    // (Each notice reaches the inbox through its own delivery job.)
+    let released_notices = || async {
+        let (_, inbox) = status_json(app.get("/api/v1/inbox", &owner).await).await;
+        inbox["items"].as_array().map_or(0, |items| {
+            items
+                .iter()
+                .filter(|n| n["kind"] == "release_completed")
+                .count()
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            released_notices().await >= 2
+        })
+        .await
+    );
+    assert_eq!(released_notices().await, 2);
     let (status, all) = status_json(app.get("/api/v1/deploys", &agency.admin).await).await;
     assert_eq!(status, 200);
     assert_eq!(all.as_array().unwrap().len(), 4);
@@ -666,15 +675,15 @@ async fn freeze_and_takedown_close_the_mini_program_and_only_a_clean_state_reope
             .len(),
         1
     );
-    let (_, inbox) = status_json(app.get("/api/v1/inbox", &admin).await).await;
-    assert!(
+    // The alert reaches the inbox through its own delivery job.
+    let alerted = wait_until(Duration::from_secs(30), || async {
+        let (_, inbox) = status_json(app.get("/api/v1/inbox", &admin).await).await;
         inbox["items"]
             .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["kind"] == "wechat_action_failed"),
-        "{inbox}"
-    );
+            .is_some_and(|items| items.iter().any(|n| n["kind"] == "wechat_action_failed"))
+    })
+    .await;
+    assert!(alerted, "admins are alerted in their inbox");
 }
 
 async fn rollout(app: &TestApp, admin: &str, id: &str) -> Value {

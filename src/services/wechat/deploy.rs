@@ -1345,8 +1345,10 @@ async fn step_release(
         json!({ "release_info": info["release_info"] }),
     )
     .await?;
+    // The notice and its delivery job are stored together or not at all.
+    let txn = crate::db::begin_write(&state.db).await?;
     crate::services::notifications::create(
-        &state.db,
+        &txn,
         state,
         crate::services::notifications::NewNotice {
             kind: crate::domain::notice::NoticeKind::ReleaseCompleted,
@@ -1359,6 +1361,7 @@ async fn step_release(
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(Next::Stop)
 }
 

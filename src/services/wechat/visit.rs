@@ -193,8 +193,10 @@ async fn alert_admins(
         .await?
         .map(|t| t.business_name)
         .unwrap_or_default();
+    // The notice and its delivery job are stored together or not at all.
+    let txn = crate::db::begin_write(&state.db).await?;
     notifications::create(
-        &state.db,
+        &txn,
         state,
         NewNotice {
             kind: NoticeKind::WechatActionFailed,
@@ -208,5 +210,6 @@ async fn alert_admins(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    txn.commit().await?;
     Ok(())
 }
