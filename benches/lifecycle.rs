@@ -28,6 +28,7 @@ fn secrets() -> Secrets {
         vault_keys: vec![("b1".into(), SecretBytes::new(vec![7u8; 32]))],
         s3_secret_access_key: None,
         wechat: None,
+        sms: Default::default(),
     }
 }
 

@@ -41,6 +41,57 @@ pub struct Settings {
     pub lifecycle: LifecycleSettings,
     /// WeChat third-party platform.
     pub wechat: WechatSettings,
+    /// SMS provider (Tencent Cloud SMS API 3.0).
+    pub sms: SmsSettings,
+}
+
+/// Keys of `[sms]` that are secrets: read only from the environment.
+pub const SMS_SECRET_KEYS: [&str; 2] = ["secret_key", "receipt_token"];
+
+/// `[sms]`: the SMS provider. Sending needs `sdk_app_id`, `secret_id`, `sign_name` and
+/// `WEAPP__SMS__SECRET_KEY`; without them merchant sends answer 503 `sms_not_configured`
+/// and notices go in-system only. Receipts are taken at `/sms/receipts/<token>` once
+/// `WEAPP__SMS__RECEIPT_TOKEN` is set.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSettings {
+    /// Provider API endpoint (the fake provider's URL in tests and demos).
+    pub base_url: String,
+    /// `X-TC-Region`.
+    pub region: String,
+    /// `SmsSdkAppId` of the agency's SMS application.
+    pub sdk_app_id: Option<String>,
+    /// API key id (`SecretId`); the key itself is `WEAPP__SMS__SECRET_KEY`.
+    pub secret_id: Option<String>,
+    /// The agency's approved signature text, without 【】 (counted in every message).
+    pub sign_name: Option<String>,
+    /// Numbers per provider request (the provider allows at most 200).
+    pub batch_size: usize,
+    /// Seconds one provider call may take.
+    pub request_timeout_secs: u64,
+    /// Notice kinds that also go by SMS to the tenant's contact (in-system always).
+    pub notice_kinds: Vec<String>,
+    /// Source addresses receipts are accepted from; empty = any (the path token guards).
+    pub receipt_allow_ips: Vec<String>,
+    /// Message records older than this many months are deleted (statistics stay).
+    pub retention_months: u32,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://sms.tencentcloudapi.com".into(),
+            region: "ap-guangzhou".into(),
+            sdk_app_id: None,
+            secret_id: None,
+            sign_name: None,
+            batch_size: 200,
+            request_timeout_secs: 10,
+            notice_kinds: vec!["renewal_reminder".into(), "frozen".into()],
+            receipt_allow_ips: Vec::new(),
+            retention_months: 6,
+        }
+    }
 }
 
 /// Keys of `[wechat]` that are secrets: read only from the environment.
@@ -424,14 +475,20 @@ impl Settings {
                     .with_context(|| format!("reading config file {}", path.display()))?;
                 let table: toml::Table = toml::from_str(&text)
                     .with_context(|| format!("parsing config file {}", path.display()))?;
-                let wechat_secret_in_file = table
-                    .get("wechat")
-                    .and_then(|w| w.as_table())
-                    .is_some_and(|w| WECHAT_SECRET_KEYS.iter().any(|k| w.contains_key(*k)));
-                if table.contains_key("security") || wechat_secret_in_file {
+                let secret_in = |section: &str, keys: &[&str]| {
+                    table
+                        .get(section)
+                        .and_then(|w| w.as_table())
+                        .is_some_and(|w| keys.iter().any(|k| w.contains_key(*k)))
+                };
+                if table.contains_key("security")
+                    || secret_in("wechat", &WECHAT_SECRET_KEYS)
+                    || secret_in("sms", &SMS_SECRET_KEYS)
+                {
                     bail!(
                         "config file {}: secrets ([security]) are read only from the environment \
-                         (WEAPP__SECURITY__*, WEAPP__WECHAT__COMPONENT_SECRET, …_PUSH_TOKEN, …_ENCODING_AES_KEY)",
+                         (WEAPP__SECURITY__*, WEAPP__WECHAT__COMPONENT_SECRET, …_PUSH_TOKEN, …_ENCODING_AES_KEY, \
+                         WEAPP__SMS__SECRET_KEY, WEAPP__SMS__RECEIPT_TOKEN)",
                         path.display()
                     );
                 }
@@ -454,6 +511,9 @@ impl Settings {
                 || (path.len() == 2
                     && path[0] == "wechat"
                     && WECHAT_SECRET_KEYS.contains(&path[1].as_str()))
+                || (path.len() == 2
+                    && path[0] == "sms"
+                    && SMS_SECRET_KEYS.contains(&path[1].as_str()))
             {
                 continue;
             }
@@ -568,6 +628,34 @@ pub struct Secrets {
     pub s3_secret_access_key: Option<SecretBytes>,
     /// The WeChat platform's secrets, when all three are set.
     pub wechat: Option<WechatSecrets>,
+    /// The SMS provider's secrets.
+    pub sms: SmsSecrets,
+}
+
+/// The SMS provider's secrets (`WEAPP__SMS__*`).
+#[derive(Clone, Default)]
+pub struct SmsSecrets {
+    /// The API key secret (`SecretKey`).
+    pub secret_key: Option<String>,
+    /// The unguessable path segment of the receipt callback URL.
+    pub receipt_token: Option<String>,
+}
+
+impl std::fmt::Debug for SmsSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmsSecrets(..)")
+    }
+}
+
+impl SmsSecrets {
+    /// Both from the environment (each optional).
+    pub fn from_env(env: &BTreeMap<String, String>) -> Self {
+        let get = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();
+        Self {
+            secret_key: get("WEAPP__SMS__SECRET_KEY"),
+            receipt_token: get("WEAPP__SMS__RECEIPT_TOKEN"),
+        }
+    }
 }
 
 /// The third-party platform's secrets (`WEAPP__WECHAT__*`).
@@ -663,6 +751,7 @@ impl Secrets {
             let mut secrets = Self::parse(jwt, vault)?;
             secrets.s3_secret_access_key = s3;
             secrets.wechat = WechatSecrets::from_env(env)?;
+            secrets.sms = SmsSecrets::from_env(env);
             return Ok((secrets, SecretsSource::Environment));
         }
         if jwt.is_some() || vault.is_some() {
@@ -694,6 +783,7 @@ impl Secrets {
         let mut secrets = Self::parse(stored.jwt_secret.trim(), &stored.vault_keys)?;
         secrets.s3_secret_access_key = s3;
         secrets.wechat = WechatSecrets::from_env(env)?;
+        secrets.sms = SmsSecrets::from_env(env);
         Ok((secrets, SecretsSource::GeneratedFile))
     }
 
@@ -722,6 +812,7 @@ impl Secrets {
             vault_keys,
             s3_secret_access_key: None,
             wechat: None,
+            sms: Default::default(),
         })
     }
 }
@@ -866,6 +957,11 @@ mod tests {
             "wechat.component_secret",
             "wechat.push_token",
             "wechat.encoding_aes_key",
+            "sms.sdk_app_id",
+            "sms.secret_id",
+            "sms.secret_key",
+            "sms.sign_name",
+            "sms.receipt_token",
         ]
         .into_iter()
         .map(String::from)

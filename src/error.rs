@@ -171,6 +171,9 @@ error_codes! {
     DeployInProgress = ("deploy_in_progress", 409, "该小程序已有发布流程在进行中。", "A deployment of this mini-program is already in progress."),
     AuthorizationStateUsed = ("authorization_state_used", 409, "该授权链接已使用过，请重新获取。", "This authorization link was already used; request a new one."),
     TooManyAttempts = ("too_many_attempts", 429, "尝试次数过多，请稍后再试。", "Too many attempts; try again later."),
+    FeatureNotInPlan = ("feature_not_in_plan", 403, "当前套餐不包含该功能，请联系客户经理升级。", "The plan does not include this feature; ask your account manager to upgrade."),
+    SmsTooLong = ("sms_too_long", 422, "短信超过 500 个字符（含签名）。", "The message is over 500 characters (signature included)."),
+    SmsNotConfigured = ("sms_not_configured", 503, "尚未配置短信服务商，该功能暂不可用。", "The SMS provider is not configured; this feature is unavailable."),
     InternalError = ("internal_error", 500, "服务器内部错误，请稍后再试。", "Internal server error; try again later."),
     ServiceUnavailable = ("service_unavailable", 503, "服务暂时不可用，请稍后再试。", "The service is temporarily unavailable; try again later."),
 }

@@ -13,6 +13,8 @@ pub mod metrics;
 pub mod render;
 pub mod scheduler;
 pub mod services;
+pub mod sms;
+pub mod sms_fake;
 pub mod startup;
 pub mod state;
 pub mod storage;

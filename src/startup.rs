@@ -109,6 +109,7 @@ pub async fn build_state(
         )?),
         wechat: crate::services::wechat::WechatPlatform::from_config(settings, secrets)?
             .map(Arc::new),
+        sms: crate::services::sms::SmsPlatform::from_config(settings, secrets)?.map(Arc::new),
     })
 }
 
@@ -121,6 +122,7 @@ pub fn product_sweeps() -> Vec<Arc<dyn crate::scheduler::Sweep>> {
         Arc::new(crate::lifecycle::ReminderSweep),
         Arc::new(crate::lifecycle::PurgeSweep),
         Arc::new(crate::services::wechat::tokens::TokenRefreshSweep),
+        Arc::new(crate::services::sms::SmsRetentionSweep),
     ]
 }
 

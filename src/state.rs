@@ -51,6 +51,8 @@ pub struct AppState {
     pub vault: Arc<crate::services::wechat::vault::Vault>,
     /// The WeChat third-party platform, when configured.
     pub wechat: Option<Arc<crate::services::wechat::WechatPlatform>>,
+    /// The SMS provider, when configured.
+    pub sms: Option<Arc<crate::services::sms::SmsPlatform>>,
 }
 
 impl AppState {

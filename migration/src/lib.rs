@@ -10,6 +10,7 @@ mod m20261123_000004_lifecycle;
 mod m20261123_000005_wechat;
 mod m20261123_000006_deploys;
 mod m20261123_000007_rollouts;
+mod m20261123_000008_sms;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_wechat::Migration),
             Box::new(m20261123_000006_deploys::Migration),
             Box::new(m20261123_000007_rollouts::Migration),
+            Box::new(m20261123_000008_sms::Migration),
         ]
     }
 }

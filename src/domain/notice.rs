@@ -61,6 +61,21 @@ impl NoticeKind {
     }
 }
 
+impl NoticeKind {
+    /// The notice's SMS form: the data keys whose values fill the provider template's
+    /// positional parameters, in order; `None` for kinds that never go by SMS. The
+    /// in-system text is rendered separately from the full template.
+    pub fn sms_params(self) -> Option<&'static [&'static str]> {
+        match self {
+            NoticeKind::RenewalReminder => Some(&["business_name", "end_date", "days_left"]),
+            NoticeKind::Frozen => Some(&["business_name", "delete_date"]),
+            NoticeKind::Reopened => Some(&["business_name"]),
+            NoticeKind::OverdueHoldSet => Some(&["business_name"]),
+            _ => None,
+        }
+    }
+}
+
 impl FromStr for NoticeKind {
     type Err = super::tenant::UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

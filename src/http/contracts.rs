@@ -109,17 +109,7 @@ async fn record_payment(
     body: JsonBody<PaymentInput>,
 ) -> AppResult<HttpResponse> {
     access.require_staff()?;
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .map(|v| v.to_str().map(str::to_owned))
-        .transpose()
-        .map_err(|_| {
-            crate::error::AppError::invalid_field(
-                "Idempotency-Key",
-                crate::error::Localized::new("须为 ASCII 文本", "must be ASCII text"),
-            )
-        })?;
+    let key = super::extract::idempotency_key(&req)?;
     let recorded = contracts::record_payment(
         &state,
         access.user(),

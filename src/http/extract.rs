@@ -445,3 +445,17 @@ impl MerchantAccess {
         refuse_merchant_write(&self.cached)
     }
 }
+
+/// The `Idempotency-Key` header, if sent; 422 naming it when it is not ASCII text.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    req.headers()
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| {
+            AppError::invalid_field(
+                "Idempotency-Key",
+                crate::error::Localized::new("须为 ASCII 文本", "must be ASCII text"),
+            )
+        })
+}

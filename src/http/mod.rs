@@ -19,6 +19,7 @@ pub mod pages;
 pub mod plans;
 pub mod reports;
 pub mod settings;
+pub mod sms;
 pub mod staff;
 pub mod tenants;
 pub mod wechat;
@@ -79,6 +80,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(health::configure)
         .configure(client::configure)
         .configure(wechat::configure_pushes)
+        .configure(sms::configure_receipts)
         .service(
             scope::scope("/api/v1")
                 .configure(auth::configure)
@@ -94,7 +96,8 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(reports::configure)
                 .configure(lifecycle::configure)
                 .configure(jobs::configure)
-                .configure(wechat::configure),
+                .configure(wechat::configure)
+                .configure(sms::configure),
         )
 }
 

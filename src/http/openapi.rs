@@ -32,6 +32,7 @@ Errors are `{code, message, details}`; every code is listed in docs/error-codes.
         (name = "lifecycle", description = "Subscription lifecycle: planner and exports"),
         (name = "client", description = "Public client API of the mini-program (no login)"),
         (name = "wechat", description = "WeChat third-party platform: pushes, merchant authorization, binding, platform status"),
+        (name = "sms", description = "SMS: templates, merchants' sends and records, delivery receipts"),
         (name = "operations", description = "Health, metrics, job queue"),
     )
 )]

@@ -116,6 +116,7 @@ async fn notify_merchant(
         "end_date": tenant.term_end_date.map(|d| d.to_string()),
         "frozen_at": tenant.frozen_at.map(shanghai_display),
         "delete_after": tenant.delete_after.map(shanghai_display),
+        "delete_date": tenant.delete_after.map(|d| crate::domain::time::shanghai_date(d).to_string()),
         "delete_after_utc": tenant.delete_after,
     });
     // The notice and its delivery job are stored together or not at all.

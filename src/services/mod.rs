@@ -17,6 +17,7 @@ pub mod plans;
 pub mod principals;
 pub mod sessions;
 pub mod settings;
+pub mod sms;
 pub mod tenant_state;
 pub mod tenants;
 pub mod wechat;

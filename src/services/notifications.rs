@@ -204,6 +204,8 @@ pub async fn deliver(state: &AppState, id: Uuid) -> AppResult<usize> {
         .filter(notifications::Column::Id.eq(id))
         .exec(&state.db)
         .await?;
+    // The SMS form, for the kinds that go by SMS too (once per notice).
+    crate::services::sms::send::send_notice(state, &row).await?;
     Ok(to.len())
 }
 

@@ -18,6 +18,7 @@ mod money;
 mod openapi;
 mod pages;
 mod secrets_in_logs;
+mod sms;
 mod staff;
 mod wechat;
 mod wechat_sim;

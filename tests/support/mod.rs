@@ -8,6 +8,7 @@
 
 pub mod db;
 pub mod logs;
+pub mod sms;
 pub mod wechat;
 
 use base64::Engine;
@@ -40,6 +41,7 @@ fn test_secrets() -> Secrets {
         vault_keys: vec![("t1".into(), SecretBytes::new(vec![7u8; 32]))],
         s3_secret_access_key: s3_env().map(|c| SecretBytes::new(c.secret_access_key.into_bytes())),
         wechat: None,
+        sms: Default::default(),
     }
 }
 
@@ -209,6 +211,7 @@ pub struct TestAppBuilder {
     clock: Option<Clock>,
     tweak: Option<SettingsTweak>,
     wechat_api: Option<String>,
+    sms_api: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -234,6 +237,12 @@ impl TestAppBuilder {
         self
     }
     /// Another instance on the database of `app`, sharing its clock.
+    /// SMS through the fake provider at `fake_base`.
+    pub fn sms(mut self, fake_base: &str) -> Self {
+        self.sms_api = Some(fake_base.to_owned());
+        self
+    }
+
     pub fn same_database_as(mut self, app: &TestApp) -> Self {
         self.database = Some(app.database.clone());
         self.clock = Some(app.clock.clone());
@@ -278,6 +287,17 @@ impl TestAppBuilder {
                 push_token: wechat::PUSH_TOKEN.into(),
                 encoding_aes_key: wechat::ENCODING_AES_KEY.into(),
             });
+        }
+        if let Some(base) = &self.sms_api {
+            settings.sms.base_url = base.clone();
+            settings.sms.sdk_app_id = Some(sms::SDK_APP_ID.into());
+            settings.sms.secret_id = Some(sms::SECRET_ID.into());
+            settings.sms.sign_name = Some(sms::SIGN_NAME.into());
+            settings.sms.request_timeout_secs = 5;
+            secrets.sms = weapp_builder::config::SmsSecrets {
+                secret_key: Some(sms::SECRET_KEY.into()),
+                receipt_token: Some(sms::RECEIPT_TOKEN.into()),
+            };
         }
         if let Some(tweak) = self.tweak {
             tweak(&mut settings);
@@ -347,6 +367,7 @@ pub fn builder() -> TestAppBuilder {
         database: None,
         clock: None,
         wechat_api: None,
+        sms_api: None,
         tweak: None,
     }
 }

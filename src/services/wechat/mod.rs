@@ -187,6 +187,7 @@ mod tests {
             vault_keys: vec![("k1".into(), SecretBytes::new(vec![2; 32]))],
             s3_secret_access_key: None,
             wechat,
+            sms: Default::default(),
         }
     }
 
