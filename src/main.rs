@@ -64,6 +64,16 @@ enum Command {
         #[command(subcommand)]
         command: LifecycleCommand,
     },
+    /// Run the fake SMS provider (for local demos of SMS). Prints the `WEAPP__SMS__*`
+    /// variables that point the service at it.
+    SmsFake {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:9200")]
+        bind: String,
+        /// Base URL of the running service; receipts go to its `/sms/receipts/{token}`.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        app: String,
+    },
     /// Run the WeChat platform simulator (for local demos of binding and publishing).
     /// Prints the `WEAPP__WECHAT__*` variables that point the service at it.
     WechatSim {
@@ -136,6 +146,9 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     telemetry::init(&settings.log);
+    if let Command::SmsFake { bind, app } = command {
+        return actix_web::rt::System::new().block_on(run_sms_fake(bind, app));
+    }
     if let Command::WechatSim {
         bind,
         app,
@@ -174,7 +187,10 @@ fn main() -> anyhow::Result<()> {
             Command::Lifecycle {
                 command: LifecycleCommand::Plan { days },
             } => lifecycle_plan(settings, secrets, days).await,
-            Command::Openapi | Command::Calendar { .. } | Command::WechatSim { .. } => {
+            Command::Openapi
+            | Command::Calendar { .. }
+            | Command::WechatSim { .. }
+            | Command::SmsFake { .. } => {
                 unreachable!("handled above")
             }
         }
@@ -274,6 +290,49 @@ async fn run_simulator(
     println!(
         "Control: POST {0}/__sim/push/ticket, POST {0}/__sim/apps/<appid>/audit {{\"result\":\"pass\"}}, \
          GET {0}/__sim/calls (see README)",
+        server.base_url
+    );
+    tokio::signal::ctrl_c().await?;
+    server.stop().await;
+    Ok(())
+}
+
+async fn run_sms_fake(bind: String, app: String) -> anyhow::Result<()> {
+    use rand::Rng;
+    let alphanumeric = |n: usize| -> String {
+        rand::rng()
+            .sample_iter(rand::distr::Alphanumeric)
+            .take(n)
+            .map(char::from)
+            .collect()
+    };
+    let (secret_id, secret_key, token) = (
+        format!("AKID{}", alphanumeric(32)),
+        alphanumeric(32),
+        alphanumeric(24),
+    );
+    let app = app.trim_end_matches('/').to_owned();
+    let server = weapp_builder::sms_fake::start(
+        weapp_builder::sms_fake::FakeConfig {
+            secret_id: secret_id.clone(),
+            secret_key: secret_key.clone(),
+            sdk_app_id: "1400000000".into(),
+            receipt_url: Some(format!("{app}/sms/receipts/{token}")),
+        },
+        &bind,
+    )
+    .await?;
+    println!("Fake SMS provider on {}", server.base_url);
+    println!("Start the service with:");
+    println!("  export WEAPP__SMS__BASE_URL={}", server.base_url);
+    println!("  export WEAPP__SMS__SDK_APP_ID=1400000000");
+    println!("  export WEAPP__SMS__SECRET_ID={secret_id}");
+    println!("  export WEAPP__SMS__SECRET_KEY={secret_key}");
+    println!("  export WEAPP__SMS__SIGN_NAME=微站");
+    println!("  export WEAPP__SMS__RECEIPT_TOKEN={token}");
+    println!(
+        "Control: GET {0}/__fake/sent, POST {0}/__fake/fail-number {{\"phone\":\"+8613800138000\"}}, \
+         POST {0}/__fake/undeliverable {{\"phone\":…}}",
         server.base_url
     );
     tokio::signal::ctrl_c().await?;

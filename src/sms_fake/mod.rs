@@ -358,7 +358,37 @@ fn refusal(code: &str) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "Response": { "Error": { "Code": code, "Message": format!("{code} (fake provider)") }, "RequestId": uuid::Uuid::now_v7().to_string() } }))
 }
 
+/// The control API for demos: `GET /__fake/sent` lists what was sent,
+/// `POST /__fake/fail-number {"phone", "code"}` makes a number fail,
+/// `POST /__fake/undeliverable {"phone"}` makes its receipt `FAIL`.
+fn control(req: &HttpRequest, body: &[u8], fake: &FakeSms) -> Option<HttpResponse> {
+    let path = req.path().strip_prefix("/__fake/")?;
+    let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let phone = input["phone"].as_str().unwrap_or_default();
+    Some(match path {
+        "sent" => HttpResponse::Ok().json(
+            fake.sent()
+                .into_iter()
+                .map(|s| json!({"phone": s.phone, "template_id": s.template_id, "sign_name": s.sign_name,
+                                "params": s.params, "session_context": s.session_context, "serial_no": s.serial_no}))
+                .collect::<Vec<_>>(),
+        ),
+        "fail-number" if !phone.is_empty() => {
+            fake.fail_number(phone, input["code"].as_str().unwrap_or("FailedOperation.PhoneNumberInBlacklist"));
+            HttpResponse::NoContent().finish()
+        }
+        "undeliverable" if !phone.is_empty() => {
+            fake.undeliverable(phone);
+            HttpResponse::NoContent().finish()
+        }
+        _ => HttpResponse::NotFound().finish(),
+    })
+}
+
 async fn handle(req: HttpRequest, body: web::Bytes, fake: web::Data<Arc<FakeSms>>) -> HttpResponse {
+    if let Some(answer) = control(&req, &body, &fake) {
+        return answer;
+    }
     fake.requests.fetch_add(1, Ordering::SeqCst);
     let fake = fake.get_ref().clone();
     let outcome = fake

@@ -352,6 +352,30 @@ async fn a_batch_ends_with_exact_statuses_receipts_applied_once_and_the_pack_cha
     )
     .await;
     assert_eq!(r["months"][0]["sent"], 247);
+    // Numbers never reach the logs (only the provider request carries them).
+    let captured = crate::support::logs::captured();
+    assert!(
+        captured.contains(batch),
+        "the batch's log lines were captured"
+    );
+    let leaked: Vec<&String> = phones
+        .iter()
+        .filter(|p| p.len() == 14 && captured.contains(&p[3..]))
+        .collect();
+    assert!(leaked.is_empty(), "numbers in the logs: {leaked:?}");
+    // A merchant cannot read another tenant's statistics.
+    let (status, _) = status_json(
+        app.get(
+            &format!(
+                "/api/v1/reports/sms?from=2026-03&to=2026-03&tenant_id={}",
+                uuid::Uuid::now_v7()
+            ),
+            &owner,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
     let audit = crate::wechat::audit_actions(&app, "sms.batch_accepted").await;
     assert_eq!(audit.len(), 1);
     assert!(!audit[0].summary.to_string().contains("139000"));
@@ -891,4 +915,28 @@ async fn the_renewal_reminder_and_the_frozen_notice_go_by_sms_once_each_outside_
         .await
         .unwrap();
     assert!(packs.iter().all(|p| p.used == 0), "{packs:?}");
+}
+
+#[actix_web::test]
+async fn receipts_from_outside_the_allow_list_are_404() {
+    let fake = start_fake().await;
+    let app = builder()
+        .settings(|s| s.sms.receipt_allow_ips = vec!["10.9.9.9".into()])
+        .sms(&fake.base_url)
+        .spawn()
+        .await;
+    let receipt = json!([{"sid": "5000:1", "report_status": "SUCCESS", "errmsg": "DELIVRD"}]);
+    let res = app
+        .client
+        .post(app.url(&format!("/sms/receipts/{RECEIPT_TOKEN}")))
+        .json(&receipt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "127.0.0.1 is not on the list");
+    let stored = entity::sms_receipts::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(stored.is_empty(), "nothing is stored");
 }
