@@ -326,8 +326,11 @@ impl TestAppBuilder {
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
+            // Idle connections are dropped before actix's 5 s keep-alive closes them, so a
+            // request after a slow assertion never races the server's close.
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(Duration::from_secs(2))
                 .build()
                 .unwrap(),
             state,
