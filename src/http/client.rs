@@ -43,6 +43,16 @@ async fn entry(state: &AppState, req: &HttpRequest, appid: &str) -> AppResult<Ar
 
 /// Sends `doc`, or 304 when `If-None-Match` already names it.
 fn respond(state: &AppState, req: &HttpRequest, entry: &TenantEntry, doc: &Cached) -> HttpResponse {
+    respond_with(state, req, entry, doc, &state.client_cache.cache_control)
+}
+
+fn respond_with(
+    state: &AppState,
+    req: &HttpRequest,
+    entry: &TenantEntry,
+    doc: &Cached,
+    cache_control: &HeaderValue,
+) -> HttpResponse {
     let fresh = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| {
         v.as_bytes().split(|b| *b == b',').any(|t| {
             t.trim_ascii()
@@ -59,10 +69,7 @@ fn respond(state: &AppState, req: &HttpRequest, entry: &TenantEntry, doc: &Cache
     };
     state.meter.record(entry.tenant, doc.slug.as_ref(), outcome);
     res.insert_header((header::ETAG, doc.etag.clone()))
-        .insert_header((
-            header::CACHE_CONTROL,
-            state.client_cache.cache_control.clone(),
-        ));
+        .insert_header((header::CACHE_CONTROL, cache_control.clone()));
     if fresh {
         res.finish()
     } else {
@@ -160,6 +167,9 @@ pub async fn serve(
     req: &HttpRequest,
     route: ClientRoute<'_>,
 ) -> AppResult<HttpResponse> {
+    // Read before the lookup: a copy made from what the lookup finds is kept only if no
+    // invalidation happened meanwhile.
+    let generation = state.client_cache.generation();
     let appid = match route {
         ClientRoute::App(a) | ClientRoute::Version(a) | ClientRoute::Page(a, _) => a,
     };
@@ -167,21 +177,142 @@ pub async fn serve(
     if let Some(res) = throttled(state, &entry) {
         return Ok(res);
     }
-    match route {
-        ClientRoute::App(_) => {
-            let doc = entry.suspended.as_ref().unwrap_or(&entry.app);
-            Ok(respond(state, req, &entry, doc))
-        }
-        ClientRoute::Version(_) => Ok(respond(state, req, &entry, &entry.version_doc)),
-        ClientRoute::Page(_, slug) => {
-            if let Some(suspended) = &entry.suspended {
-                return Ok(respond(state, req, &entry, suspended));
+    let doc = match route {
+        ClientRoute::App(_) => entry.suspended.clone().unwrap_or_else(|| entry.app.clone()),
+        ClientRoute::Version(_) => entry.version_doc.clone(),
+        ClientRoute::Page(_, slug) => match &entry.suspended {
+            Some(suspended) => suspended.clone(),
+            None => state
+                .client_cache
+                .page(state, &entry, slug)
+                .await?
+                .ok_or_else(|| AppError::new(ErrorCode::NotFound))?,
+        },
+    };
+    local::remember(state, req.path(), generation, &entry, &doc);
+    Ok(respond(state, req, &entry, &doc))
+}
+
+/// Answers `req` from this worker thread's copy of its document, when it has one — the
+/// hot path: no lock, no reference count and no cache line shared with the other workers
+/// except the read-mostly invalidation generation (and the tenant's limiter). `None`: the
+/// caller takes the shared path ([`serve_path`]).
+pub fn serve_local(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
+    local::serve(state, req)
+}
+
+mod local {
+    use super::{ClientRoute, client_route, referer_ok, respond_with, throttled};
+    use crate::services::client_cache::{Cached, TenantEntry};
+    use crate::state::AppState;
+    use actix_web::http::header::HeaderValue;
+    use actix_web::web::Bytes;
+    use actix_web::{HttpRequest, HttpResponse};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    /// Bytes of documents one worker keeps (beyond it the copies start over).
+    const MAX_BYTES: usize = 32 << 20;
+    /// Larger documents are served from the shared cache only.
+    const MAX_DOC: usize = 1 << 20;
+
+    struct Doc {
+        entry: Arc<TenantEntry>,
+        doc: Cached,
+    }
+
+    #[derive(Default)]
+    struct Docs {
+        generation: u64,
+        bytes: usize,
+        by_path: HashMap<Box<str>, Doc>,
+        cache_control: Option<HeaderValue>,
+    }
+
+    impl Docs {
+        fn sync(&mut self, generation: u64) {
+            if self.generation != generation {
+                self.by_path.clear();
+                self.bytes = 0;
+                self.generation = generation;
             }
-            match state.client_cache.page(state, &entry, slug).await? {
-                Some(doc) => Ok(respond(state, req, &entry, &doc)),
-                None => Err(AppError::new(ErrorCode::NotFound)),
-            }
         }
+    }
+
+    thread_local! {
+        static DOCS: RefCell<Docs> = RefCell::new(Docs::default());
+    }
+
+    /// A copy whose reference counts belong to this thread.
+    fn own_copy(doc: &Cached) -> Cached {
+        Cached {
+            slug: doc.slug.as_deref().map(Arc::from),
+            bytes: Bytes::copy_from_slice(&doc.bytes),
+            etag: HeaderValue::from_bytes(doc.etag.as_bytes()).unwrap_or_else(|_| doc.etag.clone()),
+        }
+    }
+
+    pub(super) fn remember(
+        state: &AppState,
+        path: &str,
+        generation: u64,
+        entry: &Arc<TenantEntry>,
+        doc: &Cached,
+    ) {
+        if doc.bytes.len() > MAX_DOC || path.contains('%') {
+            return;
+        }
+        DOCS.with_borrow_mut(|docs| {
+            docs.sync(state.client_cache.generation());
+            if docs.generation != generation {
+                return;
+            }
+            if docs.bytes + doc.bytes.len() > MAX_BYTES {
+                docs.by_path.clear();
+                docs.bytes = 0;
+            }
+            docs.bytes += doc.bytes.len();
+            docs.by_path.insert(
+                path.into(),
+                Doc {
+                    entry: entry.clone(),
+                    doc: own_copy(doc),
+                },
+            );
+        });
+    }
+
+    pub(super) fn serve(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
+        DOCS.with_borrow_mut(|docs| {
+            docs.sync(state.client_cache.generation());
+            let Docs {
+                by_path,
+                cache_control,
+                ..
+            } = docs;
+            let local = by_path.get(req.path())?;
+            let appid = match client_route(req.path())? {
+                ClientRoute::App(a) | ClientRoute::Version(a) | ClientRoute::Page(a, _) => a,
+            };
+            if !referer_ok(req, state, appid) {
+                return None; // the shared path answers 403
+            }
+            if let Some(res) = throttled(state, &local.entry) {
+                return Some(res);
+            }
+            let cache_control = cache_control.get_or_insert_with(|| {
+                let shared = &state.client_cache.cache_control;
+                HeaderValue::from_bytes(shared.as_bytes()).unwrap_or_else(|_| shared.clone())
+            });
+            Some(respond_with(
+                state,
+                req,
+                &local.entry,
+                &local.doc,
+                cache_control,
+            ))
+        })
     }
 }
 

@@ -12,7 +12,7 @@ pub struct RouteTable {
     patterns: Vec<String>,
     /// Route indexes by (segment count, first segment): a lookup compares a handful of
     /// candidates' segments, no regular expressions.
-    by_shape: std::collections::HashMap<(usize, String), Vec<usize>>,
+    by_shape: std::collections::HashMap<usize, std::collections::HashMap<String, Vec<usize>>>,
 }
 
 enum Segment {
@@ -56,14 +56,21 @@ impl RouteTable {
                 (segments, methods)
             })
             .collect();
-        let mut by_shape: std::collections::HashMap<(usize, String), Vec<usize>> =
-            Default::default();
+        let mut by_shape: std::collections::HashMap<
+            usize,
+            std::collections::HashMap<String, Vec<usize>>,
+        > = Default::default();
         for (i, (segments, _)) in routes.iter().enumerate() {
             let first = match segments.first() {
                 Some(Segment::Literal(l)) => l.clone(),
                 _ => String::new(),
             };
-            by_shape.entry((segments.len(), first)).or_default().push(i);
+            by_shape
+                .entry(segments.len())
+                .or_default()
+                .entry(first)
+                .or_default()
+                .push(i);
         }
         Self {
             routes,
@@ -77,10 +84,8 @@ impl RouteTable {
         let trimmed = path.trim_matches('/');
         let count = trimmed.split('/').count();
         let first = trimmed.split('/').next().unwrap_or("");
-        let candidates = self
-            .by_shape
-            .get(&(count, first.to_owned()))
-            .or_else(|| self.by_shape.get(&(count, String::new())))?;
+        let shapes = self.by_shape.get(&count)?;
+        let candidates = shapes.get(first).or_else(|| shapes.get(""))?;
         candidates.iter().copied().find_map(|i| {
             let matches = self.routes[i]
                 .0

@@ -16,10 +16,20 @@ struct Counts {
     page_views: i64,
 }
 
-const SHARDS: usize = 16;
+const SHARDS: usize = 64;
 
-/// Counters of one shard, by tenant and page slug (`None`: tenant-wide).
-type Shard = Mutex<HashMap<(TenantId, Option<Arc<str>>), Counts>>;
+/// One tenant's counts in one shard: tenant-wide and page views by slug.
+#[derive(Default)]
+struct TenantCounts {
+    total: Counts,
+    page_views: HashMap<Arc<str>, i64>,
+}
+
+/// Counters of one shard, by tenant. Aligned to its own cache lines so two threads'
+/// shards never share one (false sharing costs a cross-core transfer per request).
+#[repr(align(128))]
+#[derive(Default)]
+struct Shard(Mutex<HashMap<TenantId, TenantCounts>>);
 
 /// The meter of one instance.
 pub struct Meter {
@@ -40,34 +50,41 @@ pub enum Outcome {
 impl Default for Meter {
     fn default() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
         }
     }
 }
 
+/// This thread's shard: threads take shards in turn, so the workers of an instance each
+/// have their own and its lock is never contended on the hot path.
 fn shard_index() -> usize {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    std::thread::current().id().hash(&mut h);
-    (h.finish() as usize) % SHARDS
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    INDEX.with(|i| *i)
 }
 
 impl Meter {
     /// Counts one request; `page` is the slug for page views.
     pub fn record(&self, tenant: TenantId, page: Option<&Arc<str>>, outcome: Outcome) {
-        let mut shard = self.shards[shard_index()].lock().expect("meter lock");
-        let c = shard.entry((tenant, None)).or_default();
-        c.requests += 1;
+        let mut shard = self.shards[shard_index()].0.lock().expect("meter lock");
+        let t = shard.entry(tenant).or_default();
+        t.total.requests += 1;
         match outcome {
-            Outcome::Throttled => c.throttled += 1,
-            Outcome::NotModified => c.not_modified += 1,
+            Outcome::Throttled => t.total.throttled += 1,
+            Outcome::NotModified => t.total.not_modified += 1,
             Outcome::Served => {}
         }
         if let (Some(slug), Outcome::Served | Outcome::NotModified) = (page, outcome) {
-            shard
-                .entry((tenant, Some(slug.clone())))
-                .or_default()
-                .page_views += 1;
+            // Looked up by `&str`: the slug's `Arc` is cloned only the first time.
+            match t.page_views.get_mut(&**slug) {
+                Some(n) => *n += 1,
+                None => {
+                    t.page_views.insert(slug.clone(), 1);
+                }
+            }
         }
     }
 
@@ -75,12 +92,14 @@ impl Meter {
     pub async fn flush(&self, db: &DatabaseConnection, day: NaiveDate) -> Result<(), DbErr> {
         let mut merged: HashMap<(TenantId, Option<Arc<str>>), Counts> = HashMap::new();
         for shard in &self.shards {
-            for (k, c) in std::mem::take(&mut *shard.lock().expect("meter lock")) {
-                let m = merged.entry(k).or_default();
-                m.requests += c.requests;
-                m.throttled += c.throttled;
-                m.not_modified += c.not_modified;
-                m.page_views += c.page_views;
+            for (tenant, t) in std::mem::take(&mut *shard.0.lock().expect("meter lock")) {
+                let m = merged.entry((tenant, None)).or_default();
+                m.requests += t.total.requests;
+                m.throttled += t.total.throttled;
+                m.not_modified += t.total.not_modified;
+                for (slug, views) in t.page_views {
+                    merged.entry((tenant, Some(slug))).or_default().page_views += views;
+                }
             }
         }
         let backend = db.get_database_backend();

@@ -396,6 +396,33 @@ async fn the_plan_rate_is_enforced_with_429() {
 }
 
 #[actix_web::test]
+async fn a_fast_plan_takes_tokens_in_batches_but_never_beyond_its_rate() {
+    // 200 requests/s: each worker takes 4 tokens at a time (rps ÷ 50).
+    let app = builder().job_workers(1).spawn().await;
+    let agency = agency(&app).await;
+    let (_, owner) = tenant_with_appid(&app, &agency, APPID, 200, "shop.batch").await;
+    let (_, created) = create_page(&app, &owner, &page("home", json!([]))).await;
+    publish(&app, &owner, created["id"].as_str().unwrap()).await;
+    let started = std::time::Instant::now();
+    let path = format!("/client/v1/{APPID}/pages/home");
+    let requests = (0..600).map(|_| get(&app, &path, None));
+    let statuses: Vec<u16> = futures_util::future::join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    let ok = statuses.iter().filter(|s| **s == 200).count() as f64;
+    // The bucket starts full (200) and refills at 200/s; batching never hands out more.
+    assert!(
+        ok <= 200.0 + 200.0 * elapsed + 1.0,
+        "{ok} answers in {elapsed:.2} s"
+    );
+    assert!(ok >= 200.0, "the burst is served: {ok}");
+    assert!(statuses.contains(&429));
+}
+
+#[actix_web::test]
 async fn a_second_instance_serves_new_content_after_publish() {
     let app = builder()
         .settings(|s| s.client.version_check_secs = 1)
