@@ -119,7 +119,16 @@ async fn send_chunk(
     }
     let queued = messages_in(&state.db, batch, chunk, status::QUEUED).await?;
     if queued.is_empty() {
-        return Ok(());
+        // Already sent: an earlier attempt may have stopped before applying the receipts
+        // that came in first.
+        let serials: Vec<String> = messages_in(&state.db, batch, chunk, status::SUBMITTED)
+            .await?
+            .into_iter()
+            .filter_map(|m| m.serial_no)
+            .collect();
+        return receipts::apply_pending(state, &serials)
+            .await
+            .map_err(retry);
     }
     let ids: Vec<_> = queued.iter().map(|m| m.id).collect();
     let Some(platform) = state.sms.clone() else {
