@@ -292,11 +292,13 @@ mod local {
                 ..
             } = docs;
             let local = by_path.get(req.path())?;
-            let appid = match client_route(req.path())? {
-                ClientRoute::App(a) | ClientRoute::Version(a) | ClientRoute::Page(a, _) => a,
-            };
-            if !referer_ok(req, state, appid) {
-                return None; // the shared path answers 403
+            if state.settings.client.referer_check {
+                let appid = match client_route(req.path())? {
+                    ClientRoute::App(a) | ClientRoute::Version(a) | ClientRoute::Page(a, _) => a,
+                };
+                if !referer_ok(req, state, appid) {
+                    return None; // the shared path answers 403
+                }
             }
             if let Some(res) = throttled(state, &local.entry) {
                 return Some(res);

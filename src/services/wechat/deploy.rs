@@ -1574,6 +1574,22 @@ pub async fn release(
     view(state, tenant, id).await
 }
 
+/// Loads the run in one of `allowed` statuses and makes WeChat's parameterless GET `path`
+/// for its mini-program (the merchant actions that need no body).
+async fn get_on_run(
+    state: &AppState,
+    tenant: TenantId,
+    id: Uuid,
+    allowed: &[&str],
+    path: &'static str,
+) -> AppResult<deploy_runs::Model> {
+    let (wx, run) = run_in(state, tenant, id, allowed).await?;
+    call(state, &wx, &run, reqwest::Method::GET, path, Value::Null)
+        .await
+        .map_err(AppError::from)?;
+    Ok(run)
+}
+
 /// Stops a gray release (back to awaiting release).
 pub async fn revert_gray(
     state: &AppState,
@@ -1582,17 +1598,7 @@ pub async fn revert_gray(
     tenant: TenantId,
     id: Uuid,
 ) -> AppResult<RunView> {
-    let (wx, run) = run_in(state, tenant, id, &[status::GRAY]).await?;
-    call(
-        state,
-        &wx,
-        &run,
-        reqwest::Method::GET,
-        "/wxa/revertgrayrelease",
-        Value::Null,
-    )
-    .await
-    .map_err(AppError::from)?;
+    let run = get_on_run(state, tenant, id, &[status::GRAY], "/wxa/revertgrayrelease").await?;
     set_run(state, run.id, |m| {
         m.status = Set(status::AWAITING_RELEASE.into());
         m.gray_percentage = Set(None);
@@ -1610,17 +1616,14 @@ pub async fn undo_audit(
     tenant: TenantId,
     id: Uuid,
 ) -> AppResult<RunView> {
-    let (wx, run) = run_in(state, tenant, id, &[status::WAITING_AUDIT]).await?;
-    call(
+    let run = get_on_run(
         state,
-        &wx,
-        &run,
-        reqwest::Method::GET,
+        tenant,
+        id,
+        &[status::WAITING_AUDIT],
         "/wxa/undocodeaudit",
-        Value::Null,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     finish(state, &run, status::WITHDRAWN).await?;
     user_audit(
         state,
