@@ -51,6 +51,18 @@ struct Bucket {
     at: Instant,
 }
 
+/// A tenant's token bucket. It belongs to the tenant, not to a loaded entry: a reload
+/// after a publish, or two workers loading the same tenant at once, must not hand out a
+/// fresh full bucket.
+pub struct RateLimiter {
+    rps: f64,
+    /// Tokens a worker takes from the bucket at a time (see `admit`).
+    batch: u32,
+    /// Unique per limiter: keys the workers' pockets.
+    seq: u64,
+    bucket: Mutex<Bucket>,
+}
+
 /// One tenant as the client API serves it.
 pub struct TenantEntry {
     /// The tenant.
@@ -67,12 +79,7 @@ pub struct TenantEntry {
     /// The tiny version document.
     pub version_doc: Cached,
     pages: RwLock<HashMap<String, Option<Cached>>>,
-    rps: f64,
-    /// Tokens a worker takes from the bucket at a time (see `admit`).
-    batch: u32,
-    /// Unique per loaded entry.
-    seq: u64,
-    bucket: Mutex<Bucket>,
+    limiter: Arc<RateLimiter>,
     loaded_at: Instant,
 }
 
@@ -83,7 +90,7 @@ struct Pocket {
 }
 
 thread_local! {
-    /// This thread's pockets by tenant entry (`TenantEntry::seq`).
+    /// This thread's pockets by limiter (`RateLimiter::seq`).
     static POCKETS: std::cell::RefCell<HashMap<u64, Pocket>> = std::cell::RefCell::new(HashMap::new());
 }
 
@@ -92,6 +99,30 @@ thread_local! {
 const POCKET_TTL: Duration = Duration::from_millis(250);
 
 impl TenantEntry {
+    /// Takes one token from the tenant's limiter; `false` when the tenant is over its rate.
+    pub fn admit(&self) -> bool {
+        self.limiter.admit()
+    }
+}
+
+impl RateLimiter {
+    fn new(rps: f64) -> Self {
+        let rps = rps.max(0.01);
+        Self {
+            rps,
+            batch: if rps > 100.0 {
+                ((rps / 50.0) as u32).clamp(1, 64)
+            } else {
+                1
+            },
+            seq: LIMITER_SEQ.fetch_add(1, Ordering::Relaxed),
+            bucket: Mutex::new(Bucket {
+                tokens: rps.max(1.0),
+                at: Instant::now(),
+            }),
+        }
+    }
+
     /// Takes one token; `false` when the tenant is over its rate. A plan of more than 100
     /// requests/s lets each worker thread take up to rps ÷ 50 tokens at a time (at most 64)
     /// and use them without touching the shared bucket: the bucket never hands out more
@@ -132,9 +163,8 @@ impl TenantEntry {
     }
 }
 
-/// Numbers tenant entries, so per-thread state keyed by entry never outlives its entry's
-/// identity.
-static ENTRY_SEQ: AtomicU64 = AtomicU64::new(1);
+/// Numbers limiters, so a worker's pocket never outlives its limiter's identity.
+static LIMITER_SEQ: AtomicU64 = AtomicU64::new(1);
 
 enum Entry {
     Unknown(Instant),
@@ -145,9 +175,14 @@ enum Entry {
 pub struct ClientCache {
     entries: RwLock<HashMap<String, Entry>>,
     appids: RwLock<HashMap<TenantId, String>>,
+    /// Rate limiters by tenant; kept across reloads and invalidations.
+    limiters: Mutex<HashMap<TenantId, Arc<RateLimiter>>>,
     bytes: AtomicUsize,
     max_bytes: usize,
     misses: Semaphore,
+    /// One load at a time per key (appid, or tenant and slug): a cold flood for one
+    /// tenant waits for the first load instead of repeating it.
+    loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Database loads so far (tests read it to prove hits touch no database).
     pub loads: AtomicU64,
     /// The `Cache-Control` of client answers, built once.
@@ -173,9 +208,11 @@ impl ClientCache {
         Self {
             entries: RwLock::new(HashMap::new()),
             appids: RwLock::new(HashMap::new()),
+            limiters: Mutex::new(HashMap::new()),
             bytes: AtomicUsize::new(0),
             max_bytes,
             misses: Semaphore::new(miss_concurrency.max(1)),
+            loading: Mutex::new(HashMap::new()),
             loads: AtomicU64::new(0),
             cache_control,
             generation: AtomicU64::new(0),
@@ -196,12 +233,7 @@ impl ClientCache {
         if let Some(hit) = self.peek(appid) {
             return Ok(hit);
         }
-        // One load at a time per permit: a flood of misses queues here, not in the database.
-        let _permit = self
-            .misses
-            .acquire()
-            .await
-            .expect("semaphore is never closed");
+        let _loading = self.load_gate(appid).await;
         if let Some(hit) = self.peek(appid) {
             return Ok(hit);
         }
@@ -229,6 +261,44 @@ impl ClientCache {
         }
     }
 
+    /// Waits for the right to load `key`: no other load of it in flight, and a permit of
+    /// the global miss limiter, so a flood of misses queues here, not in the database.
+    async fn load_gate(&self, key: &str) -> LoadGate<'_> {
+        let gate = self
+            .loading
+            .lock()
+            .expect("loading lock")
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        let held = gate.clone().lock_owned().await;
+        let permit = self
+            .misses
+            .acquire()
+            .await
+            .expect("semaphore is never closed");
+        LoadGate {
+            cache: self,
+            key: key.to_owned(),
+            gate,
+            _held: held,
+            _permit: permit,
+        }
+    }
+
+    /// The tenant's limiter at `rps`: the existing one, unless the plan's rate changed.
+    fn limiter(&self, tenant: TenantId, rps: f64) -> Arc<RateLimiter> {
+        let mut limiters = self.limiters.lock().expect("limiter lock");
+        match limiters.get(&tenant) {
+            Some(l) if l.rps == rps.max(0.01) => l.clone(),
+            _ => {
+                let l = Arc::new(RateLimiter::new(rps));
+                limiters.insert(tenant, l.clone());
+                l
+            }
+        }
+    }
+
     fn peek(&self, appid: &str) -> Option<Lookup> {
         let entries = self.entries.read().expect("cache lock");
         match entries.get(appid)? {
@@ -248,11 +318,7 @@ impl ClientCache {
         if let Some(hit) = entry.pages.read().expect("cache lock").get(slug) {
             return Ok(hit.clone());
         }
-        let _permit = self
-            .misses
-            .acquire()
-            .await
-            .expect("semaphore is never closed");
+        let _loading = self.load_gate(&format!("{}/{slug}", entry.tenant.0)).await;
         if let Some(hit) = entry.pages.read().expect("cache lock").get(slug) {
             return Ok(hit.clone());
         }
@@ -348,6 +414,26 @@ impl ClientCache {
     }
 }
 
+/// The right to load one key (see [`ClientCache::load_gate`]); forgets the key's gate
+/// when the last waiter is done with it.
+struct LoadGate<'a> {
+    cache: &'a ClientCache,
+    key: String,
+    gate: Arc<tokio::sync::Mutex<()>>,
+    _held: tokio::sync::OwnedMutexGuard<()>,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Drop for LoadGate<'_> {
+    fn drop(&mut self) {
+        let mut loading = self.cache.loading.lock().expect("loading lock");
+        // Ours, the map's and the guard's references: nobody else waits on this gate.
+        if Arc::strong_count(&self.gate) <= 3 {
+            loading.remove(&self.key);
+        }
+    }
+}
+
 /// Why a tenant is suspended, for the payload.
 fn suspension(state: &TenantState) -> Option<&'static str> {
     match state.status {
@@ -424,17 +510,45 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
         app,
         version_doc: Cached::json(&serde_json::json!({ "content_version": content_version })),
         pages: RwLock::new(HashMap::new()),
-        rps: rps.max(0.01),
-        batch: if rps > 100.0 {
-            ((rps / 50.0) as u32).clamp(1, 64)
-        } else {
-            1
-        },
-        seq: ENTRY_SEQ.fetch_add(1, Ordering::Relaxed),
-        bucket: Mutex::new(Bucket {
-            tokens: rps.max(1.0),
-            at: Instant::now(),
-        }),
+        limiter: state.client_cache.limiter(tenant, rps),
         loaded_at: Instant::now(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> ClientCache {
+        ClientCache::new(1 << 20, 4, HeaderValue::from_static("max-age=1"))
+    }
+
+    #[test]
+    fn a_reload_keeps_the_tenants_bucket_and_a_new_rate_replaces_it() {
+        let cache = cache();
+        let tenant = TenantId(uuid::Uuid::nil());
+        let first = cache.limiter(tenant, 3.0);
+        assert!((0..3).all(|_| first.admit()), "the bucket starts full");
+        assert!(!first.admit());
+        // Two loads of the same tenant (a publish, or two workers at once) share it.
+        let reloaded = cache.limiter(tenant, 3.0);
+        assert!(Arc::ptr_eq(&first, &reloaded));
+        assert!(!reloaded.admit(), "a reload hands out no fresh tokens");
+        cache.clear();
+        assert!(Arc::ptr_eq(&first, &cache.limiter(tenant, 3.0)));
+        // A plan change takes effect at the next load.
+        let faster = cache.limiter(tenant, 5.0);
+        assert!(!Arc::ptr_eq(&first, &faster));
+        assert!((0..5).all(|_| faster.admit()));
+    }
+
+    #[test]
+    fn batched_tokens_never_exceed_the_rate() {
+        let limiter = RateLimiter::new(200.0);
+        assert_eq!(limiter.batch, 4);
+        let started = Instant::now();
+        let admitted = (0..1000).filter(|_| limiter.admit()).count() as f64;
+        let ceiling = 200.0 + 200.0 * started.elapsed().as_secs_f64() + 1.0;
+        assert!(admitted >= 200.0 && admitted <= ceiling, "{admitted}");
+    }
 }

@@ -397,12 +397,25 @@ async fn the_plan_rate_is_enforced_with_429() {
 
 #[actix_web::test]
 async fn a_fast_plan_takes_tokens_in_batches_but_never_beyond_its_rate() {
-    // 200 requests/s: each worker takes 4 tokens at a time (rps ÷ 50).
+    // 200 requests/s: each worker takes 4 tokens at a time (rps ÷ 50). The 600 requests
+    // start on a cold cache and the tenant is invalidated three times during them (as a
+    // publish or a state change would): every load of the tenant must find the same
+    // bucket, never a fresh full one.
     let app = builder().job_workers(1).spawn().await;
     let agency = agency(&app).await;
-    let (_, owner) = tenant_with_appid(&app, &agency, APPID, 200, "shop.batch").await;
+    let (tenant, owner) = tenant_with_appid(&app, &agency, APPID, 200, "shop.batch").await;
     let (_, created) = create_page(&app, &owner, &page("home", json!([]))).await;
     publish(&app, &owner, created["id"].as_str().unwrap()).await;
+    crate::lifecycle::settle(&app).await;
+    let tenant = weapp_builder::domain::ids::TenantId(tenant.parse().unwrap());
+    let loads_before = app.state.client_cache.loads.load(Ordering::Relaxed);
+    let state = app.state.clone();
+    let invalidations = actix_web::rt::spawn(async move {
+        for _ in 0..3 {
+            actix_web::rt::time::sleep(Duration::from_millis(60)).await;
+            state.invalidate_tenant(tenant);
+        }
+    });
     let started = std::time::Instant::now();
     let path = format!("/client/v1/{APPID}/pages/home");
     let requests = (0..600).map(|_| get(&app, &path, None));
@@ -412,6 +425,7 @@ async fn a_fast_plan_takes_tokens_in_batches_but_never_beyond_its_rate() {
         .map(|r| r.status().as_u16())
         .collect();
     let elapsed = started.elapsed().as_secs_f64();
+    invalidations.await.unwrap();
     let ok = statuses.iter().filter(|s| **s == 200).count() as f64;
     // The bucket starts full (200) and refills at 200/s; batching never hands out more.
     assert!(
@@ -420,6 +434,10 @@ async fn a_fast_plan_takes_tokens_in_batches_but_never_beyond_its_rate() {
     );
     assert!(ok >= 200.0, "the burst is served: {ok}");
     assert!(statuses.contains(&429));
+    // Each cold start loads the tenant and the page once, however many workers miss: at
+    // most the first start, the three invalidations and a late notice of the publish.
+    let loads = app.state.client_cache.loads.load(Ordering::Relaxed) - loads_before;
+    assert!(loads <= 2 * 5, "{loads} loads");
 }
 
 #[actix_web::test]
