@@ -4,6 +4,7 @@
 use super::extract::Staff;
 use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::Query;
 use crate::services::audit::{self, AuditFilter, AuditPage};
 use crate::state::AppState;
 use actix_web::{get, web};
@@ -23,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn list_audit_events(
     state: web::Data<AppState>,
     staff: Staff,
-    filter: web::Query<AuditFilter>,
+    filter: Query<AuditFilter>,
 ) -> AppResult<web::Json<AuditPage>> {
     let visible = if staff.0.user.role == Role::AccountManager {
         let ids: Vec<uuid::Uuid> = tenants::Entity::find()

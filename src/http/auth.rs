@@ -2,6 +2,7 @@
 
 use super::extract::{AuthenticatedAnyState, JsonBody};
 use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::Query;
 use crate::services::RequestMeta;
 use crate::services::accounts::AccountView;
 use crate::services::sessions::{self, TokenPair};
@@ -119,7 +120,7 @@ async fn refresh(
 async fn logout(
     state: web::Data<AppState>,
     auth: AuthenticatedAnyState,
-    query: web::Query<LogoutQuery>,
+    query: Query<LogoutQuery>,
 ) -> AppResult<HttpResponse> {
     let p = auth.0;
     sessions::logout(&state, p.user.id, p.session, query.everywhere).await?;

@@ -99,10 +99,89 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
         let inner = e.into_inner().to_string();
         let reason = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
+        let field = match (path.as_str(), field_named_in(&reason)) {
+            // serde reports a missing field at the object that lacks it: name the field.
+            (".", Some(missing)) => missing.to_owned(),
+            (".", None) => "body".to_owned(),
+            (_, Some(missing)) if reason.starts_with("missing field") => {
+                format!("{path}.{missing}")
+            }
+            _ => path,
+        };
         AppError::invalid_field(field, Localized::new(reason.clone(), reason))
+    })
+}
+
+/// The field a serde message names (`missing field `x``, `unknown field `x``).
+fn field_named_in(reason: &str) -> Option<&str> {
+    let rest = reason
+        .strip_prefix("missing field `")
+        .or_else(|| reason.strip_prefix("unknown field `"))?;
+    rest.split('`').next().filter(|f| !f.is_empty())
+}
+
+/// A query string parsed into `T`. A bad one is 400 `invalid_query` with `details.field`
+/// naming the parameter (actix's `web::Query` says only what went wrong, not where).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    /// The parsed value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Parses a query string, naming the parameter that does not parse.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        let field = match path.as_str() {
+            "." => field_named_in(&reason).map(str::to_owned),
+            _ => Some(path),
+        };
+        let error = AppError::new(ErrorCode::InvalidQuery).with_message(Localized::new(
+            format!(
+                "查询参数{}无效：{reason}",
+                field
+                    .as_deref()
+                    .map(|f| format!(" {f} "))
+                    .unwrap_or_default()
+            ),
+            format!(
+                "The query parameter{} is invalid: {reason}",
+                field
+                    .as_deref()
+                    .map(|f| format!(" {f}"))
+                    .unwrap_or_default()
+            ),
+        ));
+        match field {
+            Some(field) => {
+                error.with_details(serde_json::json!({"field": field, "reason": reason}))
+            }
+            None => error.with_details(serde_json::json!({"reason": reason})),
+        }
     })
 }
 

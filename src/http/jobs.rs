@@ -2,6 +2,7 @@
 
 use super::extract::AgencyAdmin;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorCode, Localized};
+use crate::http::extract::Query;
 use crate::jobs::queue::status;
 use crate::services::RequestMeta;
 use crate::services::audit::{self, Actor, AuditRecord};
@@ -92,7 +93,7 @@ pub struct JobPage {
 async fn list_jobs(
     state: web::Data<AppState>,
     _admin: AgencyAdmin,
-    query: web::Query<ListJobsQuery>,
+    query: Query<ListJobsQuery>,
 ) -> AppResult<web::Json<JobPage>> {
     let wanted = query.status.as_deref().unwrap_or(status::DEAD);
     if ![status::QUEUED, status::RUNNING, status::DONE, status::DEAD].contains(&wanted) {

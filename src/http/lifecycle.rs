@@ -4,6 +4,7 @@
 use super::extract::{AgencyAdmin, Authenticated, JsonBody, Staff, TenantAccess};
 use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::Query;
 use crate::lifecycle::planner::{self, PlannedDay};
 use crate::services::RequestMeta;
 use crate::services::exports::{self, Download, ExportView};
@@ -90,7 +91,7 @@ async fn download_export(
 async fn list_inbox(
     state: web::Data<AppState>,
     auth: Authenticated,
-    q: web::Query<InboxQuery>,
+    q: Query<InboxQuery>,
 ) -> AppResult<web::Json<InboxPage>> {
     Ok(web::Json(
         notifications::inbox(&state, auth.0.user.id, q.into_inner()).await?,
@@ -182,7 +183,7 @@ pub struct PlanQuery {
 async fn lifecycle_plan(
     state: web::Data<AppState>,
     staff: Staff,
-    q: web::Query<PlanQuery>,
+    q: Query<PlanQuery>,
 ) -> AppResult<web::Json<Vec<PlannedDay>>> {
     let mut days = planner::plan(&state, state.clock.now(), q.days.unwrap_or(30)).await?;
     if staff.0.user.role == crate::domain::role::Role::AccountManager {

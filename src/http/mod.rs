@@ -24,7 +24,7 @@ pub mod staff;
 pub mod tenants;
 pub mod wechat;
 
-use crate::error::{AppError, ErrorCode, Localized};
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -55,7 +55,6 @@ pub fn app(
     let (app, _) = routed_app().split_for_parts();
     app.app_data(web::Data::new(state))
         .app_data(web::Data::from(routes))
-        .app_data(query_config())
         .app_data(path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*openapi).clone()))
         .default_service(web::to(fallback::unmatched))
@@ -106,18 +105,6 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, mut api) = routed_app().split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     api
-}
-
-fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        let reason = err.to_string();
-        AppError::new(ErrorCode::InvalidQuery)
-            .with_message(Localized::new(
-                format!("查询参数无效：{reason}"),
-                format!("A query parameter is invalid: {reason}"),
-            ))
-            .into()
-    })
 }
 
 fn path_config() -> web::PathConfig {

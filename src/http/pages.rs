@@ -4,6 +4,7 @@
 use super::extract::{JsonBody, MerchantAccess, TenantAccess};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, ErrorBody, ErrorCode};
+use crate::http::extract::Query;
 use crate::render::catalog::{ComponentInfo, StarterPage};
 use crate::services::RequestMeta;
 use crate::services::assets::plan_apps;
@@ -360,7 +361,7 @@ async fn preview_page(
     state: web::Data<AppState>,
     access: MerchantAccess,
     id: web::Path<uuid::Uuid>,
-    q: web::Query<PreviewQuery>,
+    q: Query<PreviewQuery>,
 ) -> AppResult<HttpResponse> {
     let rendered = pages::preview(&state, access.tenant, *id, q.version).await?;
     Ok(HttpResponse::Ok()

@@ -2,6 +2,7 @@
 
 use super::extract::{AgencyAdmin, JsonBody, Staff};
 use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::Query;
 use crate::services::RequestMeta;
 use crate::services::plans::{self, PlanTerms, PlanView};
 use crate::state::AppState;
@@ -54,7 +55,7 @@ pub struct PlanListQuery {
 async fn list_plans(
     state: web::Data<AppState>,
     _staff: Staff,
-    q: web::Query<PlanListQuery>,
+    q: Query<PlanListQuery>,
 ) -> AppResult<web::Json<PlanList>> {
     Ok(web::Json(PlanList {
         items: plans::list_plans(&state, q.include_retired).await?,

@@ -6,6 +6,7 @@ use crate::domain::ids::TenantId;
 use crate::domain::role::Role;
 use crate::domain::time::{shanghai_date, shanghai_midnight};
 use crate::error::{AppError, AppResult, ErrorBody, ErrorCode, Localized};
+use crate::http::extract::Query;
 use crate::state::AppState;
 use actix_web::{HttpRequest, get, web};
 use chrono::NaiveDate;
@@ -145,7 +146,7 @@ async fn report(state: &AppState, tenant: TenantId, q: &UsageQuery) -> AppResult
 async fn usage_report(
     state: web::Data<AppState>,
     auth: Authenticated,
-    q: web::Query<UsageQuery>,
+    q: Query<UsageQuery>,
 ) -> AppResult<web::Json<UsageReport>> {
     let tenant = match (auth.0.user.role, auth.0.user.tenant_id) {
         (Role::MerchantAdmin | Role::MerchantEditor, Some(t)) => t,
@@ -162,7 +163,7 @@ async fn tenant_usage_report(
     state: web::Data<AppState>,
     _req: HttpRequest,
     access: TenantAccess,
-    q: web::Query<UsageQuery>,
+    q: Query<UsageQuery>,
 ) -> AppResult<web::Json<UsageReport>> {
     access.require(&[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin])?;
     Ok(web::Json(report(&state, access.tenant, &q).await?))

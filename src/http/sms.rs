@@ -3,6 +3,7 @@
 
 use super::extract::{AgencyAdmin, Authenticated, JsonBody, MerchantAccess};
 use crate::error::{AppError, AppResult, ErrorBody, ErrorCode};
+use crate::http::extract::Query;
 use crate::services::RequestMeta;
 use crate::services::sms::receipts;
 use crate::services::sms::report::{
@@ -127,7 +128,7 @@ async fn get_batch(
 async fn list_messages(
     state: web::Data<AppState>,
     access: MerchantAccess,
-    q: web::Query<MessageQuery>,
+    q: Query<MessageQuery>,
 ) -> AppResult<web::Json<MessagePage>> {
     Ok(web::Json(
         report::messages(&state, access.tenant, q.into_inner()).await?,
@@ -143,7 +144,7 @@ async fn list_messages(
 async fn sms_report(
     state: web::Data<AppState>,
     auth: Authenticated,
-    q: web::Query<SmsReportQuery>,
+    q: Query<SmsReportQuery>,
 ) -> AppResult<web::Json<SmsReport>> {
     Ok(web::Json(
         report::report(&state, &auth.0.user, q.into_inner()).await?,

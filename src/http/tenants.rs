@@ -4,6 +4,7 @@
 use super::extract::{JsonBody, Staff, TenantAccess};
 use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::Query;
 use crate::services::RequestMeta;
 use crate::services::accounts::{self, CreatedAccount};
 use crate::services::tenants::{
@@ -55,7 +56,7 @@ async fn provision_tenant(
 async fn list_tenants(
     state: web::Data<AppState>,
     staff: Staff,
-    filter: web::Query<TenantFilter>,
+    filter: Query<TenantFilter>,
 ) -> AppResult<web::Json<TenantPage>> {
     Ok(web::Json(
         tenants::list_tenants(&state, &staff.0.user, filter.into_inner()).await?,

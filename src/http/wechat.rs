@@ -4,6 +4,7 @@
 use super::extract::{AgencyAdmin, JsonBody, TenantAccess};
 use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::Query;
 use crate::services::RequestMeta;
 use crate::services::wechat::binding::{
     self, AuthorizationLink, BindingView, ConnectionCheck, PlatformStatus,
@@ -82,7 +83,7 @@ fn push_body(body: &web::Bytes) -> AppResult<&str> {
 #[post("/wechat/component/events")]
 async fn component_event(
     state: web::Data<AppState>,
-    query: web::Query<PushQuery>,
+    query: Query<PushQuery>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     push::receive_component_event(&state, &query, push_body(&body)?).await?;
@@ -96,7 +97,7 @@ async fn component_event(
 #[get("/wechat/component/events")]
 async fn component_url_check(
     state: web::Data<AppState>,
-    query: web::Query<PushQuery>,
+    query: Query<PushQuery>,
 ) -> AppResult<HttpResponse> {
     let echo = push::verify_url(&state, &query)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body(echo))
@@ -114,7 +115,7 @@ async fn component_url_check(
 async fn app_event(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<PushQuery>,
+    query: Query<PushQuery>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     push::receive_app_event(&state, &path, &query, push_body(&body)?).await?;
@@ -128,7 +129,7 @@ async fn app_event(
 #[get("/wechat/apps/{appid}/events")]
 async fn app_url_check(
     state: web::Data<AppState>,
-    query: web::Query<PushQuery>,
+    query: Query<PushQuery>,
 ) -> AppResult<HttpResponse> {
     let echo = push::verify_url(&state, &query)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body(echo))
@@ -158,7 +159,7 @@ pub struct AuthorizedQuery {
 async fn authorization_redirect(
     state: web::Data<AppState>,
     meta: RequestMeta,
-    query: web::Query<AuthorizedQuery>,
+    query: Query<AuthorizedQuery>,
 ) -> AppResult<web::Json<BindingView>> {
     Ok(web::Json(
         binding::complete_redirect(
@@ -282,7 +283,7 @@ pub struct RunsQuery {
 async fn list_tenant_deploys(
     state: web::Data<AppState>,
     access: TenantAccess,
-    q: web::Query<RunsQuery>,
+    q: Query<RunsQuery>,
 ) -> AppResult<web::Json<Vec<RunView>>> {
     Ok(web::Json(
         deploy::list(
@@ -302,7 +303,7 @@ async fn list_tenant_deploys(
 async fn list_all_deploys(
     state: web::Data<AppState>,
     _admin: AgencyAdmin,
-    q: web::Query<RunsQuery>,
+    q: Query<RunsQuery>,
 ) -> AppResult<web::Json<Vec<RunView>>> {
     Ok(web::Json(
         deploy::list(&state, None, q.status.as_deref(), q.limit.unwrap_or(50)).await?,

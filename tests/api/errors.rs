@@ -33,6 +33,34 @@ async fn a_wrong_field_is_422_naming_the_field() {
     assert_eq!(status, 422);
     assert_eq!(body["code"], "validation_failed");
     assert_eq!(body["details"]["field"], "password");
+    // A missing field is named, not its parent object.
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "a" }))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["details"]["field"], "password");
+    let admin = app.admin_session().await;
+    let (status, body) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin.access_token,
+            &serde_json::json!({ "name": "p", "terms": {} }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["details"]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("terms.")),
+        "{body}"
+    );
 }
 
 #[actix_web::test]
@@ -130,6 +158,17 @@ async fn bad_query_and_path_values_are_json_errors() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["code"], "invalid_query");
+    assert_eq!(body["details"]["field"], "limit", "{body}");
+    let (status, body) = status_json(
+        app.get("/api/v1/reports/usage?month=2026-13", &admin.access_token)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["details"]["field"], "month",
+        "an unknown parameter: {body}"
+    );
     let (status, body) = status_json(
         app.post_empty("/api/v1/staff/not-a-uuid/disable", &admin.access_token)
             .await,
