@@ -50,9 +50,14 @@ pub struct PlanTerms {
 }
 
 impl PlanTerms {
-    fn validate(&self) -> AppResult<()> {
+    /// Checks the rules; a refused field is named under `at` (`"terms."` when the terms
+    /// are nested in the request body, `""` when they are the body).
+    fn validate(&self, at: &str) -> AppResult<()> {
         let field = |name: &str, zh: &str, en: &str| {
-            AppError::invalid_field(name, Localized::new(zh.to_owned(), en.to_owned()))
+            AppError::invalid_field(
+                format!("{at}{name}"),
+                Localized::new(zh.to_owned(), en.to_owned()),
+            )
         };
         if self.apps.is_empty() {
             return Err(field(
@@ -64,7 +69,7 @@ impl PlanTerms {
         for (i, app) in self.apps.iter().enumerate() {
             if !apps::is_known(app) {
                 return Err(AppError::invalid_field(
-                    format!("apps[{i}]"),
+                    format!("{at}apps[{i}]"),
                     Localized::new(
                         format!("未知的功能模块 {app}"),
                         format!("unknown app `{app}`"),
@@ -73,7 +78,7 @@ impl PlanTerms {
             }
             if self.apps[..i].contains(app) {
                 return Err(AppError::invalid_field(
-                    format!("apps[{i}]"),
+                    format!("{at}apps[{i}]"),
                     Localized::new("重复的功能模块", "is listed twice"),
                 ));
             }
@@ -197,7 +202,7 @@ pub async fn create_plan(
     terms: PlanTerms,
 ) -> AppResult<PlanView> {
     let name = parse_name(name, 100, "name")?;
-    terms.validate()?;
+    terms.validate("terms.")?;
     let now = state.clock.now();
     let id = Uuid::now_v7();
     let txn = db::begin_write(&state.db).await?;
@@ -239,7 +244,7 @@ pub async fn add_version(
     plan: Uuid,
     terms: PlanTerms,
 ) -> AppResult<PlanView> {
-    terms.validate()?;
+    terms.validate("")?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     plans::Entity::find_by_id(plan)

@@ -376,7 +376,19 @@ async fn plan_versions_retirement_and_deletion() {
     .await;
     assert_eq!(
         (status, err["details"]["field"].as_str()),
-        (422, Some("apps[1]"))
+        (422, Some("terms.apps[1]"))
+    );
+    // A new version's body is the terms themselves.
+    bad["apps"] = json!(["pages"]);
+    bad["page_quota"] = json!(0);
+    let (status, err) = status_json(
+        app.post_json(&format!("/api/v1/plans/{plan}/versions"), &admin, &bad)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, err["details"]["field"].as_str()),
+        (422, Some("page_quota"))
     );
 }
 
