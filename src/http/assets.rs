@@ -33,6 +33,7 @@ pub struct UploadForm {
 #[utoipa::path(tag = "assets", request_body(content = UploadForm, content_type = "multipart/form-data"), security(("bearer" = [])),
     responses((status = 201, description = "Stored", body = AssetView),
         (status = 413, description = "Over the kind's size limit (`details` has the numbers)", body = ErrorBody),
+        (status = 415, description = "Not `multipart/form-data`", body = ErrorBody),
         (status = 422, description = "`unsupported_file_type` or `quota_exceeded` (used, limit, requested)", body = ErrorBody)))]
 #[post("/assets")]
 async fn upload_asset(
@@ -48,7 +49,7 @@ async fn upload_asset(
         .max_image_bytes
         .max(state.settings.storage.max_video_bytes);
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|_| AppError::new(ErrorCode::BadRequest))?;
+        let mut field = field.map_err(multipart_error)?;
         if field.name() != Some("file") {
             continue;
         }
@@ -59,7 +60,7 @@ async fn upload_asset(
             .to_owned();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| AppError::new(ErrorCode::BadRequest))?;
+            let chunk = chunk.map_err(multipart_error)?;
             if bytes.len() + chunk.len() > limit {
                 return Err(AppError::new(ErrorCode::PayloadTooLarge)
                     .with_details(serde_json::json!({ "limit_bytes": limit })));
@@ -74,6 +75,28 @@ async fn upload_asset(
         "file",
         Localized::new("缺少 file 字段", "the multipart field `file` is missing"),
     ))
+}
+
+/// A body that is not `multipart/form-data` is 415 saying what to send; a broken one 400.
+fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
+    use actix_multipart::MultipartError as E;
+    match e {
+        E::ContentTypeMissing | E::ContentTypeParse | E::ContentTypeIncompatible => {
+            AppError::new(ErrorCode::UnsupportedMediaType).with_message(Localized::new(
+                "请以 multipart/form-data 上传，文件放在 file 字段。",
+                "Send multipart/form-data with the file in the field `file`.",
+            ))
+        }
+        other => {
+            let reason = other.to_string();
+            AppError::new(ErrorCode::BadRequest)
+                .with_message(Localized::new(
+                    format!("multipart 请求体无效：{reason}"),
+                    format!("The multipart body is malformed: {reason}"),
+                ))
+                .with_details(serde_json::json!({ "reason": reason }))
+        }
+    }
 }
 
 /// Assets and storage use.

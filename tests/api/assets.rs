@@ -61,6 +61,26 @@ async fn uploads_are_judged_by_content_size_and_quota() {
         Some(BANNER_PNG)
     );
 
+    // Raw bytes instead of a form: 415 saying what to send.
+    let res = app
+        .client
+        .post(app.url("/api/v1/assets"))
+        .bearer_auth(&owner)
+        .header("content-type", "image/png")
+        .body(BANNER_PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(body["code"], "unsupported_media_type");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("multipart/form-data")
+    );
+
     // A text file named .png is refused; nothing is stored.
     let (status, body) = upload(
         &app,
