@@ -251,14 +251,6 @@ async fn run_simulator(
     component_appid: String,
     ticket_every: u64,
 ) -> anyhow::Result<()> {
-    use rand::Rng;
-    let alphanumeric = |n: usize| -> String {
-        rand::rng()
-            .sample_iter(rand::distr::Alphanumeric)
-            .take(n)
-            .map(char::from)
-            .collect()
-    };
     let app = app.trim_end_matches('/').to_owned();
     let config = weapp_builder::wechat_sim::SimConfig {
         component_appid: component_appid.clone(),
@@ -297,15 +289,17 @@ async fn run_simulator(
     Ok(())
 }
 
-async fn run_sms_fake(bind: String, app: String) -> anyhow::Result<()> {
+/// A random string of `n` ASCII letters and digits (demo secrets for the local fakes).
+fn alphanumeric(n: usize) -> String {
     use rand::Rng;
-    let alphanumeric = |n: usize| -> String {
-        rand::rng()
-            .sample_iter(rand::distr::Alphanumeric)
-            .take(n)
-            .map(char::from)
-            .collect()
-    };
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}
+
+async fn run_sms_fake(bind: String, app: String) -> anyhow::Result<()> {
     let (secret_id, secret_key, token) = (
         format!("AKID{}", alphanumeric(32)),
         alphanumeric(32),

@@ -29,6 +29,20 @@ pub async fn active_tenant(
     terms: Value,
     username: &str,
 ) -> (String, String) {
+    let contract = standard_contract("first_milestone");
+    paid_tenant(app, agency, terms, username, contract, Some(149_000)).await
+}
+
+/// Provisions a tenant on a new plan with `terms` and `contract`, pays `amount` (the whole
+/// contract when `None`) and logs its merchant admin in: (tenant id, admin token).
+pub async fn paid_tenant(
+    app: &TestApp,
+    agency: &Agency,
+    terms: Value,
+    username: &str,
+    contract: Value,
+    amount: Option<i64>,
+) -> (String, String) {
     let (status, plan) = status_json(
         app.post_json(
             "/api/v1/plans",
@@ -40,33 +54,16 @@ pub async fn active_tenant(
     .await;
     assert_eq!(status, 201, "{plan}");
     let plan = plan["id"].as_str().unwrap();
-    let (status, created) = status_json(
-        app.post_json(
-            "/api/v1/tenants",
-            &agency.admin,
-            &provision_body(
-                plan,
-                Some(&agency.am_id),
-                username,
-                standard_contract("first_milestone"),
-            ),
-        )
-        .await,
-    )
-    .await;
+    let body = provision_body(plan, Some(&agency.am_id), username, contract);
+    let (status, created) =
+        status_json(app.post_json("/api/v1/tenants", &agency.admin, &body).await).await;
     assert_eq!(status, 201, "{created}");
     let tenant = created["tenant"]["id"].as_str().unwrap().to_owned();
     let contract = created["contract"]["id"].as_str().unwrap();
-    let (status, _) = pay(
-        app,
-        &agency.admin,
-        &tenant,
-        contract,
-        149_000,
-        &format!("{username}-first"),
-    )
-    .await;
-    assert_eq!(status, 201);
+    let amount = amount.unwrap_or_else(|| created["contract"]["amount_fen"].as_i64().unwrap());
+    let reference = format!("{username}-first");
+    let (status, paid) = pay(app, &agency.admin, &tenant, contract, amount, &reference).await;
+    assert_eq!(status, 201, "{paid}");
     let token = first_login(
         app,
         username,

@@ -2,9 +2,8 @@
 //! statuses and receipts, segments, the yearly pack and overage, statistics, retention
 //! and notices by SMS.
 
-use crate::agency::{first_login, provision_body};
-use crate::lifecycle::{local, pay, settle};
-use crate::pages::{Agency, agency};
+use crate::lifecycle::{local, settle};
+use crate::pages::{Agency, agency, paid_tenant};
 use crate::support::sms::{RECEIPT_TOKEN, SDK_APP_ID, SECRET_ID, SECRET_KEY, start_fake};
 use crate::support::{TestApp, builder, status_json, wait_until};
 use sea_orm::EntityTrait;
@@ -51,48 +50,8 @@ async fn tenant(
     start: &str,
     end: &str,
 ) -> (String, String) {
-    let (status, plan) = status_json(
-        app.post_json(
-            "/api/v1/plans",
-            &agency.admin,
-            &json!({"name": format!("plan {name}"), "terms": terms}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 201, "{plan}");
     let contract = json!({"start_date": start, "end_date": end, "payment_method": "bank_transfer", "activation_rule": "full_payment"});
-    let body = provision_body(
-        plan["id"].as_str().unwrap(),
-        Some(&agency.am_id),
-        name,
-        contract,
-    );
-    let (status, created) =
-        status_json(app.post_json("/api/v1/tenants", &agency.admin, &body).await).await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["tenant"]["id"].as_str().unwrap().to_owned();
-    let contract = created["contract"]["id"].as_str().unwrap();
-    let amount = created["contract"]["amount_fen"].as_i64().unwrap();
-    let (status, paid) = pay(
-        app,
-        &agency.admin,
-        &id,
-        contract,
-        amount,
-        &format!("{name}-paid"),
-    )
-    .await;
-    assert_eq!(status, 201, "{paid}");
-    let owner = first_login(
-        app,
-        name,
-        created["merchant_admin"]["one_time_password"]
-            .as_str()
-            .unwrap(),
-    )
-    .await;
-    (id, owner)
+    paid_tenant(app, agency, terms, name, contract, None).await
 }
 
 /// A tenant for the standard term 2026-03-02 → 2027-03-01.
