@@ -54,6 +54,13 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Write the golden fixtures (rendered pages, app configs, outlines) the front-ends
+    /// test against into `fixtures/` (or `--out`).
+    Fixtures {
+        /// Folder to write into.
+        #[arg(long, default_value = "fixtures")]
+        out: PathBuf,
+    },
     /// The working-day calendar (shipped arrangement plus `lifecycle.calendar_file`).
     Calendar {
         #[command(subcommand)]
@@ -137,6 +144,21 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if let Command::Fixtures { out } = &command {
+        let catalog = weapp_builder::render::catalog::Catalog::load(
+            settings.render.templates_dir.as_deref(),
+        )?;
+        let renderer = weapp_builder::render::renderer::Renderer::new(&catalog)?;
+        for (path, text) in weapp_builder::render::fixtures::generate(&catalog, &renderer)? {
+            let file = out.join(path);
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&file, text)?;
+        }
+        println!("fixtures written to {}", out.display());
+        return Ok(());
+    }
     if let Command::Calendar { command } = &command {
         // A plain message and a non-zero exit, not a backtrace: operators script this.
         if let Err(e) = calendar_command(&settings, command) {
@@ -188,6 +210,7 @@ fn main() -> anyhow::Result<()> {
                 command: LifecycleCommand::Plan { days },
             } => lifecycle_plan(settings, secrets, days).await,
             Command::Openapi
+            | Command::Fixtures { .. }
             | Command::Calendar { .. }
             | Command::WechatSim { .. }
             | Command::SmsFake { .. } => {

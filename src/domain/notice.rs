@@ -27,11 +27,13 @@ pub enum NoticeKind {
     ReleaseCompleted,
     /// A WeChat action kept failing and needs an operator (to agency admins).
     WechatActionFailed,
+    /// WeChat's reviewers rejected a version: their reason and what to do.
+    AuditRejected,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 10] = [
+    pub const ALL: [NoticeKind; 11] = [
         NoticeKind::RenewalReminder,
         NoticeKind::Frozen,
         NoticeKind::Reopened,
@@ -42,6 +44,7 @@ impl NoticeKind {
         NoticeKind::Broadcast,
         NoticeKind::ReleaseCompleted,
         NoticeKind::WechatActionFailed,
+        NoticeKind::AuditRejected,
     ];
 
     /// Wire, database and template spelling.
@@ -57,6 +60,7 @@ impl NoticeKind {
             NoticeKind::Broadcast => "broadcast",
             NoticeKind::ReleaseCompleted => "release_completed",
             NoticeKind::WechatActionFailed => "wechat_action_failed",
+            NoticeKind::AuditRejected => "audit_rejected",
         }
     }
 }

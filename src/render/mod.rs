@@ -2,5 +2,6 @@
 //! metadata), starter pages and system placeholder assets.
 
 pub mod catalog;
+pub mod fixtures;
 pub mod notices;
 pub mod renderer;

@@ -445,6 +445,24 @@ fn suspension(state: &TenantState) -> Option<&'static str> {
     }
 }
 
+/// What phones get instead of content while the tenant is suspended.
+pub fn suspended_payload(
+    reason: &str,
+    name: &str,
+    contact: &serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "suspended": true,
+        "reason": reason,
+        "name": name,
+        "message": {
+            "zh-CN": "该小程序暂停服务，请稍后再来。",
+            "en": "This mini-program is temporarily unavailable."
+        },
+        "contact": contact,
+    })
+}
+
 async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEntry>> {
     let Some(row) = tenants::Entity::find()
         .filter(tenants::Column::Appid.eq(appid))
@@ -491,16 +509,11 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
     } as f64
         / state.settings.client.instances.max(1) as f64;
     let suspended = suspension(&tenant_state).map(|reason| {
-        Cached::json(&serde_json::json!({
-            "suspended": true,
-            "reason": reason,
-            "name": row.business_name,
-            "message": {
-                "zh-CN": "该小程序暂停服务，请稍后再来。",
-                "en": "This mini-program is temporarily unavailable."
-            },
-            "contact": state.settings.client.support_contact,
-        }))
+        Cached::json(&suspended_payload(
+            reason,
+            &row.business_name,
+            &serde_json::json!(state.settings.client.support_contact),
+        ))
     });
     Ok(Some(TenantEntry {
         tenant,

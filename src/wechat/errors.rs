@@ -199,3 +199,62 @@ mod tests {
         }
     }
 }
+
+/// WeChat's audit reason as plain text: reviewers write HTML fragments (`<br>` between
+/// points, sometimes links and entities); people get lines of text.
+pub fn audit_reason_text(raw: &str) -> String {
+    let mut text = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('>') else {
+            text.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let tag = rest[start + 1..start + len]
+            .trim_start_matches('/')
+            .trim()
+            .to_ascii_lowercase();
+        let name: String = tag
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if matches!(name.as_str(), "br" | "p" | "div" | "li" | "tr") {
+            text.push('\n');
+        }
+        rest = &rest[start + len + 1..];
+    }
+    text.push_str(rest);
+    let decoded = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    decoded
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::audit_reason_text;
+
+    #[test]
+    fn audit_reasons_become_lines_of_text() {
+        assert_eq!(
+            audit_reason_text(
+                "1:小程序名称与内容不符<br>2:请补充&lt;隐私协议&gt;&amp;说明<br/><a href=\"https://x\">查看</a><br />"
+            ),
+            "1:小程序名称与内容不符\n2:请补充<隐私协议>&说明\n查看"
+        );
+        assert_eq!(audit_reason_text("plain"), "plain");
+        assert_eq!(audit_reason_text("a < b"), "a < b");
+        assert_eq!(audit_reason_text("<p>x</p><p></p>"), "x");
+    }
+}

@@ -449,19 +449,47 @@ enum Reply {
     Image(Vec<u8>),
 }
 
-/// Paths WeChat serves only with GET; every other API path needs POST.
-const GET_PATHS: [&str; 10] = [
-    "/wxa/get_page",
-    "/wxa/get_category",
-    "/wxa/get_qrcode",
-    "/wxa/queryquota",
-    "/wxa/get_latest_auditstatus",
-    "/wxa/undocodeaudit",
-    "/wxa/revertcoderelease",
-    "/wxa/revertgrayrelease",
-    "/wxa/getgrayreleaseplan",
-    "/wxa/gettemplatelist",
+/// Every API path the simulator serves, with the one HTTP method WeChat accepts for it
+/// (PROTOCOL.md §1 and §3, kept in `docs/wechat-api.md`; a unit test holds the two
+/// together). A path missing here is answered "no such api", never guessed.
+pub const API_METHODS: &[(&str, &str)] = &[
+    ("/cgi-bin/component/api_start_push_ticket", "POST"),
+    ("/cgi-bin/component/api_component_token", "POST"),
+    ("/cgi-bin/component/api_create_preauthcode", "POST"),
+    ("/cgi-bin/component/api_query_auth", "POST"),
+    ("/cgi-bin/component/api_authorizer_token", "POST"),
+    ("/cgi-bin/component/api_get_authorizer_info", "POST"),
+    ("/cgi-bin/component/api_get_authorizer_list", "POST"),
+    ("/wxa/gettemplatelist", "GET"),
+    ("/wxa/modify_domain", "POST"),
+    ("/wxa/setwebviewdomain", "POST"),
+    ("/wxa/commit", "POST"),
+    ("/wxa/security/get_code_privacy_info", "GET"),
+    ("/wxa/get_page", "GET"),
+    ("/wxa/get_category", "GET"),
+    ("/wxa/get_qrcode", "GET"),
+    ("/wxa/getversioninfo", "POST"),
+    ("/wxa/queryquota", "GET"),
+    ("/wxa/submit_audit", "POST"),
+    ("/wxa/get_auditstatus", "POST"),
+    ("/wxa/get_latest_auditstatus", "GET"),
+    ("/wxa/undocodeaudit", "GET"),
+    ("/wxa/release", "POST"),
+    ("/wxa/revertcoderelease", "GET"),
+    ("/wxa/grayrelease", "POST"),
+    ("/wxa/revertgrayrelease", "GET"),
+    ("/wxa/getgrayreleaseplan", "GET"),
+    ("/wxa/change_visitstatus", "POST"),
+    ("/wxa/getvisitstatus", "POST"),
 ];
+
+/// The method WeChat accepts for `path`, if the simulator knows the path.
+pub fn api_method(path: &str) -> Option<&'static str> {
+    API_METHODS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, m)| *m)
+}
 
 /// A tiny JPEG (SOI, JFIF APP0, EOI): the "experience QR code".
 const QR_JPEG: &[u8] = &[
@@ -569,12 +597,15 @@ fn api_call(
     body: Option<&Value>,
     now: i64,
 ) -> (String, Result<Reply, WxErr>) {
-    let wants_get = GET_PATHS.contains(&path);
-    if wants_get && method != "GET" {
-        return (String::new(), Err(WxErr(43001, "require GET method")));
-    }
-    if !wants_get && method != "POST" {
-        return (String::new(), Err(WxErr(43002, "require POST method")));
+    match api_method(path) {
+        None => return (String::new(), Err(WxErr(404, "no such api"))),
+        Some("GET") if method != "GET" => {
+            return (String::new(), Err(WxErr(43001, "require GET method")));
+        }
+        Some("POST") if method != "POST" => {
+            return (String::new(), Err(WxErr(43002, "require POST method")));
+        }
+        Some(_) => {}
     }
     let empty = json!({});
     let b = body.unwrap_or(&empty);
@@ -812,10 +843,83 @@ pub fn app_snapshot(a: &state::SimApp) -> Value {
         "domains": a.domains,
         "domain_changes": a.domain_changes,
         "webview_domains": a.webview_domains,
-        "commit": a.commit.as_ref().map(|c| json!({"template_id": c.template_id, "user_version": c.user_version, "ext_json": c.ext_json})),
+        "commit": a.commit.as_ref().map(|c| json!({"template_id": c.template_id, "user_version": c.user_version, "user_desc": c.user_desc, "ext_json": c.ext_json})),
         "latest_audit": a.latest_audit.and_then(|id| a.audits.get(&id)).map(|x| json!({"auditid": x.auditid, "status": x.status, "reason": x.reason})),
         "releases": a.releases.iter().map(|r| json!({"app_version": r.app_version, "user_version": r.user_version, "rolled_back": r.rolled_back})).collect::<Vec<_>>(),
         "gray_percentage": a.gray_percentage,
         "visit_status": a.visit_status,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{API_METHODS, api_method};
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// `docs/wechat-api.md`'s table rows: (path, method).
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/wechat-api.md"),
+        )
+        .unwrap();
+        doc.lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let path = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                let method = *cells.get(2)?;
+                ["GET", "POST"]
+                    .contains(&method)
+                    .then(|| (path.to_owned(), method.to_owned()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_method_table_is_the_documented_one() {
+        let table: BTreeSet<(String, String)> = API_METHODS
+            .iter()
+            .map(|(p, m)| ((*p).to_owned(), (*m).to_owned()))
+            .collect();
+        assert_eq!(table.len(), API_METHODS.len(), "a path is listed twice");
+        assert_eq!(table, documented());
+        assert_eq!(
+            api_method("/wxa/security/get_code_privacy_info"),
+            Some("GET")
+        );
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The root cause of the privacy-scan defect: a path the product calls that the table
+    /// did not list got the simulator's default method, so no test saw the wrong one.
+    #[test]
+    fn every_wechat_path_the_product_calls_has_a_method_in_the_table() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        let literal = regex::Regex::new(r#""(/(?:wxa|cgi-bin)/[A-Za-z0-9_/]+)""#).unwrap();
+        let mut called = BTreeSet::new();
+        for file in files
+            .iter()
+            .filter(|f| !f.starts_with(src.join("wechat_sim")))
+        {
+            let text = std::fs::read_to_string(file).unwrap();
+            for c in literal.captures_iter(&text) {
+                called.insert(c[1].to_owned());
+            }
+        }
+        assert!(called.len() > 20, "found only {called:?}");
+        let missing: Vec<&String> = called.iter().filter(|p| api_method(p).is_none()).collect();
+        assert!(missing.is_empty(), "not in the method table: {missing:?}");
+    }
 }

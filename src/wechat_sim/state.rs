@@ -154,6 +154,8 @@ pub struct Template {
     pub user_desc: String,
     /// The package's page paths.
     pub pages: Vec<String>,
+    /// 0 normal, 1 standard (takes only `extAppid`, `ext` and `window` in its ext.json).
+    pub template_type: i64,
     /// Sim time it was added.
     pub create_time: i64,
 }
@@ -216,6 +218,7 @@ impl Platform {
                 user_version: "1.0.0".into(),
                 user_desc: "generic page renderer".into(),
                 pages: vec!["pages/index/index".into(), "pages/page/page".into()],
+                template_type: 0,
                 create_time: now,
             }],
             audit_quota_limit: 20,
@@ -491,13 +494,24 @@ impl Platform {
         Ok(
             json!({"errcode": 0, "errmsg": "ok", "template_list": self.templates.iter().map(|t| json!({
             "template_id": t.template_id, "user_version": t.user_version, "user_desc": t.user_desc,
-            "create_time": t.create_time, "template_type": 0,
+            "create_time": t.create_time, "template_type": t.template_type,
         })).collect::<Vec<_>>()}),
         )
     }
 
     /// Adds a template to the library (what `addtotemplate` does from a draft).
     pub fn add_template(&mut self, user_version: &str, user_desc: &str, now: i64) -> i64 {
+        self.add_template_of_type(user_version, user_desc, 0, now)
+    }
+
+    /// Adds a template of `template_type` (0 normal, 1 standard) to the library.
+    pub fn add_template_of_type(
+        &mut self,
+        user_version: &str,
+        user_desc: &str,
+        template_type: i64,
+        now: i64,
+    ) -> i64 {
         let id = self
             .templates
             .iter()
@@ -511,6 +525,7 @@ impl Platform {
             user_version: user_version.into(),
             user_desc: user_desc.into(),
             pages,
+            template_type,
             create_time: now,
         });
         id
@@ -555,6 +570,12 @@ impl Platform {
             .iter()
             .map(|t| (t.template_id, t.pages.clone()))
             .collect();
+        let standard_templates: Vec<i64> = self
+            .templates
+            .iter()
+            .filter(|t| t.template_type == 1)
+            .map(|t| t.template_id)
+            .collect();
         let next_audit_id = self.next_audit_id;
         let next_app_version = self.next_app_version;
         let app = self.app_mut(appid)?;
@@ -563,7 +584,7 @@ impl Platform {
         match path {
             "/wxa/modify_domain" => app.modify_domain(b),
             "/wxa/setwebviewdomain" => app.set_webview_domain(b),
-            "/wxa/commit" => app.commit(b, &template_pages, privacy_scan, now),
+            "/wxa/commit" => app.commit(b, &template_pages, &standard_templates, privacy_scan, now),
             "/wxa/security/get_code_privacy_info" => {
                 let c = app
                     .commit
@@ -848,6 +869,7 @@ impl SimApp {
         &mut self,
         b: &Value,
         templates: &HashMap<i64, Vec<String>>,
+        standard_templates: &[i64],
         privacy_scan_secs: i64,
         now: i64,
     ) -> WxResult {
@@ -865,8 +887,15 @@ impl SimApp {
             .ok_or(WxErr(85014, "invalid template id"))?;
         let ext: Value =
             serde_json::from_str(ext_json).map_err(|_| WxErr(85048, "ext_json parse failed"))?;
-        if !ext.is_object() {
+        let Some(ext_keys) = ext.as_object() else {
             return Err(WxErr(85048, "ext_json parse failed"));
+        };
+        if standard_templates.contains(&template_id)
+            && ext_keys
+                .keys()
+                .any(|k| !["extAppid", "ext", "window"].contains(&k.as_str()))
+        {
+            return Err(WxErr(9402203, "标准模板extjson错误"));
         }
         if ext["extAppid"].as_str().is_some_and(|a| a != self.appid) {
             return Err(WxErr(85013, "invalid ext_json config: extAppid"));
@@ -890,6 +919,9 @@ impl SimApp {
         let user_version = b["user_version"].as_str().unwrap_or("").to_owned();
         if user_version.is_empty() || user_version.chars().count() > 64 {
             return Err(WxErr(47001, "data format error: user_version"));
+        }
+        if b["user_desc"].as_str().is_none_or(|d| d.trim().is_empty()) {
+            return Err(WxErr(47001, "data format error: user_desc is required"));
         }
         self.commit_seq += 1;
         self.commit = Some(Commit {

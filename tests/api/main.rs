@@ -17,6 +17,7 @@ mod merchant_matrix;
 mod money;
 mod openapi;
 mod pages;
+mod publishing;
 mod secrets_in_logs;
 mod sms;
 mod staff;

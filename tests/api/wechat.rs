@@ -876,3 +876,19 @@ async fn a_refused_ticket_is_dropped_and_a_new_one_asked_for() {
         "{body}"
     );
 }
+
+/// Every call the simulator saw used the method WeChat requires for its path (the
+/// documented table, `docs/wechat-api.md`), and no path was unknown.
+pub fn assert_methods_as_documented(sim: &SimServer) {
+    let calls = sim.calls();
+    assert!(!calls.is_empty());
+    for call in calls {
+        assert_eq!(
+            weapp_builder::wechat_sim::api_method(&call.path),
+            Some(call.method.as_str()),
+            "{} {} is not how WeChat serves it",
+            call.method,
+            call.path
+        );
+    }
+}

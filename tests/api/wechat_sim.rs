@@ -231,6 +231,11 @@ async fn code_management_follows_wechats_rules() {
             c.post("/wxa/security/get_code_privacy_info", tok, &json!({}))
                 .await
         ),
+        43001,
+        "WeChat serves the privacy scan only with GET"
+    );
+    assert_eq!(
+        errcode(c.get("/wxa/security/get_code_privacy_info", tok, &[]).await),
         61039
     );
     assert_eq!(
@@ -238,7 +243,7 @@ async fn code_management_follows_wechats_rules() {
         61039
     );
     sim.advance(60);
-    c.post("/wxa/security/get_code_privacy_info", tok, &json!({}))
+    c.get("/wxa/security/get_code_privacy_info", tok, &[])
         .await
         .unwrap();
     let pages = c.get("/wxa/get_page", tok, &[]).await.unwrap();

@@ -661,6 +661,11 @@ async fn exchange(
     let previous = wechat_bindings::Entity::find_by_id(tenant.0)
         .one(&txn)
         .await?;
+    // Re-authorizing the same bound mini-program (new permissions) is not a new binding.
+    let bound_at = previous
+        .as_ref()
+        .filter(|p| p.status == "bound" && p.appid == grant.appid)
+        .map_or(now, |p| p.bound_at);
     wechat_bindings::Entity::insert(wechat_bindings::ActiveModel {
         tenant_id: Set(tenant.0),
         appid: Set(grant.appid.clone()),
@@ -668,7 +673,7 @@ async fn exchange(
         func_ids: Set(json!(grant.func_ids)),
         user_name: Set(user_name.clone()),
         nick_name: Set(nick_name.clone()),
-        bound_at: Set(now),
+        bound_at: Set(bound_at),
         revoked_at: Set(None),
         updated_at: Set(now),
     })

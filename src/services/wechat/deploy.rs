@@ -251,15 +251,21 @@ pub async fn start(
             AppError::new(ErrorCode::DeployInProgress).with_details(json!({ "run_id": active.id }))
         );
     }
+    let tenant_name = tenants::Entity::find_by_id(tenant.0)
+        .one(&txn)
+        .await?
+        .map(|t| t.business_name)
+        .unwrap_or_default();
     let now = state.clock.now();
     let id = Uuid::now_v7();
+    let user_desc = describe(input.user_desc.as_deref(), &template, &tenant_name, id);
     let run = deploy_runs::Model {
         id,
         tenant_id: tenant.0,
         appid: appid.clone(),
         template_id: template.template_id,
         user_version: template.user_version.clone(),
-        user_desc: input.user_desc.unwrap_or(template.user_desc.clone()),
+        user_desc,
         status: status::RUNNING.into(),
         step: STEPS[0].into(),
         auto_release: input.auto_release.unwrap_or(true),
@@ -301,6 +307,31 @@ pub async fn start(
     .await?;
     txn.commit().await?;
     Ok(run_view(run, Vec::new()))
+}
+
+/// The description a run sends to WeChat: the merchant's, else the template's, else the
+/// tenant's name and the version (WeChat refuses an empty one) — always followed by the
+/// run's mark, so that reconciling a lost commit or release can tell this run's from
+/// another run's of the same version (D45).
+fn describe(
+    given: Option<&str>,
+    template: &code_templates::Model,
+    tenant_name: &str,
+    run: Uuid,
+) -> String {
+    let base = [given.unwrap_or(""), template.user_desc.as_str()]
+        .into_iter()
+        .map(str::trim)
+        .find(|d| !d.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{} {}", tenant_name.trim(), template.user_version));
+    format!("{base} #{}", run_mark(run))
+}
+
+/// The last 8 hex digits of the run id (the random part of a UUIDv7).
+fn run_mark(run: Uuid) -> String {
+    let hex = run.simple().to_string();
+    hex[hex.len() - 8..].to_owned()
 }
 
 fn driver_job(tenant: TenantId, run: Uuid, at: Option<DateTime<Utc>>) -> NewJob {
@@ -609,7 +640,9 @@ async fn call(
     .await
 }
 
-/// Records a step's outcome (insert or update).
+/// Records a step's outcome (insert or update). A `detail` of `None` keeps the stored one
+/// (the snapshot an in-flight step was started from stays until the step is done);
+/// `attempts` is only changed by [`count_call`].
 async fn record_step(
     state: &AppState,
     run: &deploy_runs::Model,
@@ -626,7 +659,7 @@ async fn record_step(
         tenant_id: Set(run.tenant_id),
         name: Set(name.into()),
         status: Set(step_status.into()),
-        attempts: Set(1),
+        attempts: Set(0),
         detail: Set(detail),
         errcode: Set(failure.and_then(WechatError::errcode)),
         error: Set(failure.map(ToString::to_string)),
@@ -637,11 +670,43 @@ async fn record_step(
         OnConflict::columns([deploy_steps::Column::RunId, deploy_steps::Column::Name])
             .update_columns([
                 deploy_steps::Column::Status,
-                deploy_steps::Column::Detail,
                 deploy_steps::Column::Errcode,
                 deploy_steps::Column::Error,
                 deploy_steps::Column::FinishedAt,
             ])
+            .value(
+                deploy_steps::Column::Detail,
+                Expr::cust("COALESCE(excluded.detail, deploy_steps.detail)"),
+            )
+            .to_owned(),
+    )
+    .exec_without_returning(&state.db)
+    .await?;
+    Ok(())
+}
+
+/// Counts one WeChat call made for a step's operation (before it is made, so a crash
+/// during the call still counts it); the step's row is created in flight if it has none.
+async fn count_call(
+    state: &AppState,
+    run: &deploy_runs::Model,
+    name: &str,
+) -> Result<(), sea_orm::DbErr> {
+    deploy_steps::Entity::insert(deploy_steps::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        run_id: Set(run.id),
+        tenant_id: Set(run.tenant_id),
+        name: Set(name.into()),
+        status: Set("in_flight".into()),
+        attempts: Set(1),
+        detail: Set(None),
+        errcode: Set(None),
+        error: Set(None),
+        started_at: Set(state.clock.now()),
+        finished_at: Set(None),
+    })
+    .on_conflict(
+        OnConflict::columns([deploy_steps::Column::RunId, deploy_steps::Column::Name])
             .value(
                 deploy_steps::Column::Attempts,
                 sea_orm::sea_query::ExprTrait::add(
@@ -668,38 +733,62 @@ async fn step_row(
         .await
 }
 
-/// Carries out a WeChat-changing step exactly once: recorded in flight before the call;
-/// found in flight, it is first reconciled (`reconcile` says whether WeChat shows the
-/// effect, with the detail to keep).
-async fn exactly_once<C, CF, R, RF>(
+/// Carries out a WeChat-changing step exactly once. Before the first call it records what
+/// WeChat shows (`snapshot`) with the step in flight; a step found in flight after a crash
+/// or a lost answer is reconciled first: `reconcile` gets that snapshot and says whether
+/// WeChat now shows *this run's* effect (with the detail to keep). Only a change since the
+/// snapshot counts, so another run's earlier commit, audit or release is never adopted.
+async fn exactly_once<S, SF, C, CF, R, RF>(
     state: &AppState,
     run: &deploy_runs::Model,
     name: &'static str,
+    snapshot: S,
     mut perform: C,
     reconcile: R,
 ) -> Result<Value, WxFailure>
 where
+    S: FnOnce() -> SF,
+    SF: std::future::Future<Output = Result<Value, WxFailure>>,
     C: FnMut() -> CF,
     CF: std::future::Future<Output = Result<Value, WxFailure>>,
-    R: FnOnce(DateTime<Utc>) -> RF,
+    R: FnOnce(Value) -> RF,
     RF: std::future::Future<Output = Result<Option<Value>, WxFailure>>,
 {
-    if let Some(previous) = step_row(state, run, name).await? {
-        match previous.status.as_str() {
-            "done" => return Ok(previous.detail.unwrap_or(Value::Null)),
-            "in_flight" => {
-                if let Some(detail) = reconcile(previous.started_at).await? {
-                    tracing::info!(run.id = %run.id, step = name, "in-flight step found done at WeChat");
-                    let detail = json!({ "reconciled": true, "answer": detail });
-                    record_step(state, run, name, "done", Some(detail.clone()), None).await?;
-                    return Ok(detail);
-                }
-                tracing::info!(run.id = %run.id, step = name, "in-flight step not applied at WeChat; calling again");
+    let previous = step_row(state, run, name).await?;
+    let before = match previous {
+        Some(p) if p.status == "done" => return Ok(p.detail.unwrap_or(Value::Null)),
+        Some(p)
+            if p.status == "in_flight"
+                && p.detail.as_ref().is_some_and(|d| d.get("before").is_some()) =>
+        {
+            let before = p
+                .detail
+                .map(|mut d| d["before"].take())
+                .unwrap_or(Value::Null);
+            if let Some(detail) = reconcile(before.clone()).await? {
+                tracing::info!(run.id = %run.id, step = name, "in-flight step found done at WeChat");
+                let detail = json!({ "reconciled": true, "answer": detail });
+                record_step(state, run, name, "done", Some(detail.clone()), None).await?;
+                return Ok(detail);
             }
-            _ => {}
+            tracing::info!(run.id = %run.id, step = name, "in-flight step not applied at WeChat; calling again");
+            before
         }
-    }
-    record_step(state, run, name, "in_flight", None, None).await?;
+        _ => {
+            let before = snapshot().await?;
+            record_step(
+                state,
+                run,
+                name,
+                "in_flight",
+                Some(json!({ "before": before })),
+                None,
+            )
+            .await?;
+            before
+        }
+    };
+    count_call(state, run, name).await?;
     let answer = perform().await;
     state.faults.check("deploy.after_call")?;
     match answer {
@@ -708,13 +797,14 @@ where
             Ok(v)
         }
         Err(WxFailure::Wechat(e)) => {
-            // Transient: stays in flight, to be reconciled; permanent: failed.
-            let st = if e.is_transient() {
-                "in_flight"
+            // Transient: stays in flight (with its snapshot), to be reconciled; permanent:
+            // failed.
+            let (st, detail) = if e.is_transient() {
+                ("in_flight", json!({ "before": before }))
             } else {
-                "failed"
+                ("failed", json!({ "before": before }))
             };
-            record_step(state, run, name, st, None, Some(&e)).await?;
+            record_step(state, run, name, st, Some(detail), Some(&e)).await?;
             Err(WxFailure::Wechat(e))
         }
         Err(other) => Err(other),
@@ -760,6 +850,7 @@ async fn step_domains(
         return Ok(Next::Step("commit"));
     }
     desired.sort();
+    count_call(state, run, "domains").await?;
     let current = call(
         state,
         wx,
@@ -799,6 +890,7 @@ async fn step_domains(
         body[k] = json!(desired);
     }
     // `set` is idempotent: no in-flight bookkeeping needed.
+    count_call(state, run, "domains").await?;
     let answer = call(
         state,
         wx,
@@ -820,9 +912,10 @@ async fn step_domains(
     Ok(Next::Step("commit"))
 }
 
-/// Whether a WeChat unix time is at or after `since` (a minute of clock skew allowed).
-fn not_before(unix: Option<i64>, since: DateTime<Utc>) -> bool {
-    unix.is_some_and(|t| t >= since.timestamp() - 60)
+/// Whether WeChat's view of a commit or release changed since `before`: its time or its
+/// description differs.
+fn changed_since(now: &Value, before: &Value, time: &str, desc: &str) -> bool {
+    now[time] != before[time] || now[desc] != before[desc]
 }
 
 async fn version_info(
@@ -869,6 +962,7 @@ async fn step_commit(
         state,
         run,
         "commit",
+        || async { Ok(version_info(state, wx, run).await?["exp_info"].take()) },
         || {
             call(
                 state,
@@ -879,12 +973,15 @@ async fn step_commit(
                 body.clone(),
             )
         },
-        |since| async move {
+        |before| async move {
             let info = version_info(state, wx, run).await?;
             let exp = &info["exp_info"];
+            // The description carries the run's own mark (`describe`): a commit of the
+            // same version by another run never matches.
             Ok(
                 (exp["exp_version"].as_str() == Some(run.user_version.as_str())
-                    && not_before(exp["exp_time"].as_i64(), since))
+                    && exp["exp_desc"].as_str() == Some(run.user_desc.as_str())
+                    && changed_since(exp, &before, "exp_time", "exp_desc"))
                 .then(|| exp.clone()),
             )
         },
@@ -898,13 +995,14 @@ async fn step_privacy_scan(
     wx: &WechatPlatform,
     run: &deploy_runs::Model,
 ) -> Result<Next, WxFailure> {
+    count_call(state, run, "privacy_scan").await?;
     match call(
         state,
         wx,
         run,
-        reqwest::Method::POST,
+        reqwest::Method::GET,
         "/wxa/security/get_code_privacy_info",
-        json!({}),
+        Value::Null,
     )
     .await
     {
@@ -941,6 +1039,7 @@ async fn step_qrcode(
     wx: &WechatPlatform,
     run: &deploy_runs::Model,
 ) -> Result<Next, WxFailure> {
+    count_call(state, run, "qrcode").await?;
     let image = with_authorizer_token(state, wx, TenantId(run.tenant_id), |token| async move {
         wx.client
             .get_binary(
@@ -1007,6 +1106,7 @@ async fn step_quota(
     if !super::tokens::acquire_lease(state, SUBMIT_LEASE, &holder, DRIVER_LEASE_SECS).await? {
         return Ok(Next::Wait(1));
     }
+    count_call(state, run, "quota").await?;
     let rest = match audit_quota_rest(state, wx, run).await {
         Ok(rest) => rest,
         Err(e) => {
@@ -1112,6 +1212,10 @@ async fn step_submit(
         state,
         run,
         "submit_audit",
+        || async {
+            let latest = latest_audit(state, wx, run).await?;
+            Ok(json!({ "auditid": latest["auditid"] }))
+        },
         || {
             call(
                 state,
@@ -1122,24 +1226,15 @@ async fn step_submit(
                 body.clone(),
             )
         },
-        |since| async move {
-            match call(
-                state,
-                wx,
-                run,
-                reqwest::Method::GET,
-                "/wxa/get_latest_auditstatus",
-                Value::Null,
-            )
-            .await
-            {
-                Ok(latest) => Ok((latest["user_version"].as_str()
-                    == Some(run.user_version.as_str())
-                    && not_before(latest["submit_audit_time"].as_i64(), since))
-                .then(|| strip_status(latest))),
-                Err(WxFailure::Wechat(e)) if e.errcode() == Some(85058) => Ok(None),
-                Err(other) => Err(other),
-            }
+        |before| async move {
+            let latest = latest_audit(state, wx, run).await?;
+            let Some(auditid) = latest["auditid"].as_i64() else {
+                return Ok(None);
+            };
+            let ours = latest["user_version"].as_str() == Some(run.user_version.as_str())
+                && before["auditid"].as_i64() != Some(auditid)
+                && !audit_of_another_run(state, run, auditid).await?;
+            Ok(ours.then(|| strip_status(latest)))
         },
     )
     .await;
@@ -1169,6 +1264,42 @@ async fn step_submit(
     Ok(Next::Wait(wx.settings.audit_poll_secs))
 }
 
+/// `get_latest_auditstatus`, with "no audit yet" (85058) as `{}`.
+async fn latest_audit(
+    state: &AppState,
+    wx: &WechatPlatform,
+    run: &deploy_runs::Model,
+) -> Result<Value, WxFailure> {
+    match call(
+        state,
+        wx,
+        run,
+        reqwest::Method::GET,
+        "/wxa/get_latest_auditstatus",
+        Value::Null,
+    )
+    .await
+    {
+        Err(WxFailure::Wechat(e)) if e.errcode() == Some(85058) => Ok(json!({})),
+        other => other,
+    }
+}
+
+/// Whether another run of the tenant already owns `auditid`.
+async fn audit_of_another_run(
+    state: &AppState,
+    run: &deploy_runs::Model,
+    auditid: i64,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(deploy_runs::Entity::find()
+        .filter(deploy_runs::Column::TenantId.eq(run.tenant_id))
+        .filter(deploy_runs::Column::Auditid.eq(auditid))
+        .filter(deploy_runs::Column::Id.ne(run.id))
+        .one(&state.db)
+        .await?
+        .is_some())
+}
+
 async fn step_audit(
     state: &AppState,
     wx: &WechatPlatform,
@@ -1177,6 +1308,7 @@ async fn step_audit(
     let auditid = run.auditid.unwrap_or_default();
     // The push carries no auditid: confirm with the latest audit when it is ours, and ask
     // for our audit by id otherwise (a newer submission from elsewhere).
+    count_call(state, run, "audit").await?;
     let latest = call(
         state,
         wx,
@@ -1189,6 +1321,7 @@ async fn step_audit(
     let answer = if latest["auditid"].as_i64() == Some(auditid) {
         latest
     } else {
+        count_call(state, run, "audit").await?;
         call(
             state,
             wx,
@@ -1201,8 +1334,8 @@ async fn step_audit(
     };
     let reason = answer["reason"]
         .as_str()
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned);
+        .map(crate::wechat::errors::audit_reason_text)
+        .filter(|r| !r.is_empty());
     match answer["status"].as_i64() {
         Some(0) => {
             record_step(
@@ -1252,6 +1385,13 @@ async fn step_audit(
                 run.id,
                 None,
                 &format!("审核未通过：{reason} / The audit was rejected: {reason}"),
+            )
+            .await?;
+            notify(
+                state,
+                run,
+                crate::domain::notice::NoticeKind::AuditRejected,
+                json!({ "appid": run.appid, "user_version": run.user_version, "reason": reason }),
             )
             .await?;
             Ok(Next::Stop)
@@ -1306,6 +1446,7 @@ async fn step_release(
         state,
         run,
         "release",
+        || async { Ok(version_info(state, wx, run).await?["release_info"].take()) },
         || async {
             match call(
                 state,
@@ -1324,12 +1465,13 @@ async fn step_release(
                 other => other,
             }
         },
-        |since| async move {
+        |before| async move {
             let info = version_info(state, wx, run).await?;
             let live = &info["release_info"];
             Ok(
                 (live["release_version"].as_str() == Some(run.user_version.as_str())
-                    && not_before(live["release_time"].as_i64(), since))
+                    && live["release_desc"].as_str() == Some(run.user_desc.as_str())
+                    && changed_since(live, &before, "release_time", "release_desc"))
                 .then(|| live.clone()),
             )
         },
@@ -1345,24 +1487,41 @@ async fn step_release(
         json!({ "release_info": info["release_info"] }),
     )
     .await?;
-    // The notice and its delivery job are stored together or not at all.
+    notify(
+        state,
+        run,
+        crate::domain::notice::NoticeKind::ReleaseCompleted,
+        json!({ "appid": run.appid, "user_version": run.user_version }),
+    )
+    .await?;
+    Ok(Next::Stop)
+}
+
+/// Tells the tenant and its account manager about the run, once per run and kind. The
+/// notice and its delivery job are stored together or not at all.
+async fn notify(
+    state: &AppState,
+    run: &deploy_runs::Model,
+    kind: crate::domain::notice::NoticeKind,
+    data: Value,
+) -> AppResult<()> {
     let txn = crate::db::begin_write(&state.db).await?;
     crate::services::notifications::create(
         &txn,
         state,
         crate::services::notifications::NewNotice {
-            kind: crate::domain::notice::NoticeKind::ReleaseCompleted,
+            kind,
             tenant: Some(TenantId(run.tenant_id)),
             audience: crate::domain::notice::Audience::TenantAndManager,
             plan_id: None,
-            data: json!({ "appid": run.appid, "user_version": run.user_version }),
-            dedup_key: Some(format!("release_completed:{}", run.id)),
+            data,
+            dedup_key: Some(format!("{}:{}", kind.as_str(), run.id)),
             created_by: None,
         },
     )
     .await?;
     txn.commit().await?;
-    Ok(Next::Stop)
+    Ok(())
 }
 
 async fn finish(
@@ -1418,6 +1577,13 @@ async fn fail_run(state: &AppState, run_id: Uuid, e: &WechatError) -> Result<(),
         None => format!("调用微信失败，已多次重试 / Calling WeChat kept failing: {e}"),
     };
     tracing::warn!(run.id = %run_id, error = %e, "deploy run stopped");
+    // The step that failed keeps its row, with WeChat's answer, whichever step it was.
+    if let Some(run) = deploy_runs::Entity::find_by_id(run_id)
+        .one(&state.db)
+        .await?
+    {
+        record_step(state, &run, &run.step, "failed", None, Some(e)).await?;
+    }
     stop_run(state, run_id, e.errcode(), &message).await
 }
 
@@ -1519,6 +1685,16 @@ pub async fn release(
                 return Err(AppError::invalid_field(
                     "gray_percentage",
                     Localized::new("须为 1–100", "must be 1–100"),
+                ));
+            }
+            // WeChat only lets a gray release grow (85082): say so before calling it.
+            if let Some(current) = run.gray_percentage.filter(|c| pct <= *c) {
+                return Err(AppError::invalid_field(
+                    "gray_percentage",
+                    Localized::new(
+                        format!("须大于当前的 {current}%"),
+                        format!("must be above the current {current}%"),
+                    ),
                 ));
             }
             call(

@@ -104,6 +104,17 @@ pub async fn set_current(
                 ),
             )
         })?;
+    // A standard template (type 1) takes only extAppid, ext and window in its ext.json
+    // (9402203); ours also sets extEnable and directCommit, so deploys could not commit it.
+    if found["template_type"].as_i64().unwrap_or(0) != 0 {
+        return Err(AppError::invalid_field(
+            "template_id",
+            Localized::new(
+                "是标准模板，部署无法提交；请选择普通模板（template_type 0）",
+                "is a standard template, which deploys cannot commit; choose a normal template (template_type 0)",
+            ),
+        ));
+    }
     let user_version = found["user_version"].as_str().unwrap_or("").to_owned();
     if user_version.is_empty() {
         return Err(AppError::new(ErrorCode::WechatCallFailed)
