@@ -110,6 +110,7 @@ pub async fn build_state(
         wechat: crate::services::wechat::WechatPlatform::from_config(settings, secrets)?
             .map(Arc::new),
         sms: crate::services::sms::SmsPlatform::from_config(settings, secrets)?.map(Arc::new),
+        setup: Default::default(),
     })
 }
 
@@ -191,7 +192,26 @@ impl Application {
 
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        let port = local.port();
+        if !crate::services::setup::admin_exists(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            let token = state.setup.open().await;
+            let origin = if local.ip().is_unspecified() {
+                settings
+                    .client
+                    .public_base_url
+                    .trim_end_matches('/')
+                    .to_owned()
+            } else {
+                format!("http://{local}")
+            };
+            tracing::warn!(
+                "first run: no agency admin yet. Create one in the browser at {origin}/console/setup?token={token} (valid until used or restarted), or with `weapp-builder create-admin`"
+            );
+        }
         let openapi = Arc::new(http::openapi_document());
         let routes = Arc::new(http::fallback::RouteTable::from_openapi(&openapi));
         let app_state = state.clone();

@@ -53,6 +53,8 @@ pub struct AppState {
     pub wechat: Option<Arc<crate::services::wechat::WechatPlatform>>,
     /// The SMS provider, when configured.
     pub sms: Option<Arc<crate::services::sms::SmsPlatform>>,
+    /// First-run setup (open while no agency admin exists).
+    pub setup: Arc<crate::services::setup::SetupGate>,
 }
 
 impl AppState {

@@ -13,6 +13,8 @@ pub struct Model {
     pub token_hash: String,
     pub issued_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// The token that replaced this one, sealed; honoured only briefly after `used_at`.
+    pub successor_sealed: Option<String>,
 }
 
 /// No navigable relations: queries join explicitly.

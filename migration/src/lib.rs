@@ -11,6 +11,7 @@ mod m20261123_000005_wechat;
 mod m20261123_000006_deploys;
 mod m20261123_000007_rollouts;
 mod m20261123_000008_sms;
+mod m20261207_000009_console;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_deploys::Migration),
             Box::new(m20261123_000007_rollouts::Migration),
             Box::new(m20261123_000008_sms::Migration),
+            Box::new(m20261207_000009_console::Migration),
         ]
     }
 }

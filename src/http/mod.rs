@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod client;
+pub mod console;
 pub mod contracts;
 pub mod editors;
 pub mod extract;
@@ -57,6 +58,7 @@ pub fn app(
         .app_data(web::Data::from(routes))
         .app_data(path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*openapi).clone()))
+        .configure(console::configure)
         .default_service(web::to(fallback::unmatched))
         // Without configured origins there is nothing for CORS to allow: skip its work.
         .wrap(actix_web::middleware::Condition::new(cors_enabled, cors))

@@ -26,7 +26,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_contact_history)
         .service(set_takedown_hold)
         .service(lift_takedown_hold)
-        .service(reset_merchant_admin_password);
+        .service(reset_merchant_admin_password)
+        .service(dashboard);
+}
+
+/// What needs attention today: tenants by status and hold, terms ending within 30 days,
+/// frozen tenants with their deletion dates, overdue tenants, the working-day calendar's
+/// reach and dead jobs. Account managers see their own tenants.
+#[utoipa::path(tag = "tenants", security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = crate::services::dashboard::Dashboard),
+        (status = 403, description = "Not staff", body = ErrorBody)))]
+#[get("/dashboard")]
+async fn dashboard(
+    state: web::Data<AppState>,
+    staff: Staff,
+) -> AppResult<web::Json<crate::services::dashboard::Dashboard>> {
+    Ok(web::Json(
+        crate::services::dashboard::dashboard(&state, &staff.0.user).await?,
+    ))
 }
 
 /// Provisions a tenant with its first contract and merchant admin (one transaction). The

@@ -35,7 +35,10 @@ pub struct TokenPair {
     /// Seconds until the access token expires.
     pub expires_in: i64,
     /// Single-use token for `POST /api/v1/auth/refresh`; each use returns a new one.
-    pub refresh_token: String,
+    /// Absent when the console asked for cookie sessions: it is then in the HttpOnly
+    /// `weapp_refresh` cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Until the system-issued password is changed, the access token allows only
     /// `POST /api/v1/auth/password` (and logout).
     pub must_change_password: bool,
@@ -213,6 +216,7 @@ async fn insert_refresh_token(
         token_hash: Set(token_hash(&token)),
         issued_at: Set(now),
         used_at: Set(None),
+        successor_sealed: Set(None),
     })
     .exec_without_returning(conn)
     .await?;
@@ -244,7 +248,7 @@ fn sign(
         access_token,
         token_type: "Bearer",
         expires_in: ttl,
-        refresh_token,
+        refresh_token: Some(refresh_token),
         must_change_password: user.must_change_password,
         account: user.clone().into(),
     })
@@ -282,6 +286,17 @@ pub async fn refresh(
         .rows_affected
         == 1;
     if !spent {
+        // Read again: a concurrent refresh that spent it may have committed since the first
+        // read (on PostgreSQL the update above waited for it).
+        let spent_token = refresh_tokens::Entity::find_by_id(token.id)
+            .one(&txn)
+            .await?
+            .unwrap_or(token.clone());
+        if let Some(pair) = successor_within_grace(state, &txn, &spent_token, &session, now).await?
+        {
+            txn.commit().await?;
+            return Ok(pair);
+        }
         if session.revoked_at.is_none() {
             revoke_sessions(&txn, &[session_id], now, "refresh_token_reused").await?;
             audit::record(
@@ -320,9 +335,65 @@ pub async fn refresh(
         .exec(&txn)
         .await?;
     let new_refresh = insert_refresh_token(&txn, session_id, user.tenant_id, now).await?;
+    refresh_tokens::Entity::update_many()
+        .col_expr(
+            refresh_tokens::Column::SuccessorSealed,
+            Expr::value(Some(state.vault.seal(SUCCESSOR_PURPOSE, &new_refresh))),
+        )
+        .filter(refresh_tokens::Column::Id.eq(token.id))
+        .exec(&txn)
+        .await?;
     let pair = sign(state, &user, session_id, new_refresh, now)?;
     txn.commit().await?;
     Ok(pair)
+}
+
+/// How long a spent refresh token still answers with its successor: two tabs refreshing
+/// at once, or a refresh whose answer was lost, are not theft.
+pub const REUSE_GRACE_SECS: i64 = 10;
+const SUCCESSOR_PURPOSE: &str = "refresh_successor";
+
+/// The pair for a spent token's successor, when the token was spent within the grace
+/// period and its successor is still unused in a live session.
+async fn successor_within_grace(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    token: &refresh_tokens::Model,
+    session: &sessions::Model,
+    now: DateTime<Utc>,
+) -> AppResult<Option<TokenPair>> {
+    let within = token
+        .used_at
+        .is_some_and(|used| now - used <= chrono::Duration::seconds(REUSE_GRACE_SECS));
+    if !within || session.revoked_at.is_some() || session.expires_at <= now {
+        return Ok(None);
+    }
+    let Some(successor) = token
+        .successor_sealed
+        .as_deref()
+        .and_then(|sealed| state.vault.open(SUCCESSOR_PURPOSE, sealed).ok())
+    else {
+        return Ok(None);
+    };
+    let unused = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(token_hash(&successor)))
+        .filter(refresh_tokens::Column::UsedAt.is_null())
+        .one(conn)
+        .await?
+        .is_some();
+    let Some(user) = users::Entity::find_by_id(session.user_id).one(conn).await? else {
+        return Ok(None);
+    };
+    if !unused || user.disabled_at.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(sign(
+        state,
+        &user,
+        SessionId(session.id),
+        successor,
+        now,
+    )?))
 }
 
 /// Ends the caller's session, or every session of the account with `everywhere`.

@@ -424,10 +424,53 @@ pub struct TenantFilter {
     pub account_manager_id: Option<Uuid>,
     /// Term ends within this many days from today (Asia/Shanghai), 0–3650.
     pub ends_within_days: Option<i64>,
+    /// Search: part of the business name, the merchant admin's login name or the contact's
+    /// phone (1–100 characters, case-insensitive).
+    pub q: Option<String>,
     /// At most this many (1–200, default 50).
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,
+}
+
+/// `LIKE` pattern for "contains `text`", with the wildcard characters escaped.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The tenants a search matches: by business name, merchant admin login or contact phone.
+async fn search_condition(state: &AppState, q: &str) -> AppResult<Condition> {
+    let q = q.trim();
+    if q.is_empty() || q.chars().count() > 100 {
+        return Err(AppError::invalid_field(
+            "q",
+            Localized::new("须为 1–100 个字符", "must be 1–100 characters"),
+        ));
+    }
+    let pattern = contains_pattern(q);
+    let like = |col: Expr| {
+        sea_orm::sea_query::ExprTrait::like(
+            Expr::expr(sea_orm::sea_query::Func::lower(col)),
+            sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'),
+        )
+    };
+    let by_login: Vec<Option<Uuid>> = users::Entity::find()
+        .select_only()
+        .column(users::Column::TenantId)
+        .filter(users::Column::Role.eq(Role::MerchantAdmin.as_str()))
+        .filter(like(Expr::col(users::Column::Username)))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok(Condition::any()
+        .add(like(Expr::col(tenants::Column::BusinessName)))
+        .add(like(Expr::col(tenants::Column::ContactPhone)))
+        .add(tenants::Column::Id.is_in(by_login.into_iter().flatten())))
 }
 
 /// A page of tenants.
@@ -498,6 +541,9 @@ pub async fn list_tenants(
         cond = cond
             .add(tenants::Column::TermEndDate.gte(today))
             .add(tenants::Column::TermEndDate.lte(today + chrono::Duration::days(days)));
+    }
+    if let Some(q) = &filter.q {
+        cond = cond.add(search_condition(state, q).await?);
     }
     if let Some(cursor) = filter.cursor {
         cond = cond.add(tenants::Column::Id.gt(cursor));

@@ -235,7 +235,19 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let (status, _) = status_json(app.get("/api/v1/auth/me", &second_access).await).await;
     assert_eq!(status, 200);
 
-    // The first token again: reuse → the whole family is revoked.
+    // The first token again within the grace (a lost answer, a second tab): the same
+    // successor, nothing revoked.
+    let (status, again) = refresh(first.refresh_token.clone()).await;
+    assert_eq!(
+        (status, again["refresh_token"].as_str()),
+        (200, Some(second_refresh.as_str()))
+    );
+
+    // After the grace, reuse → the whole family is revoked.
+    app.clock.set(
+        app.clock.now()
+            + chrono::Duration::seconds(weapp_builder::services::sessions::REUSE_GRACE_SECS + 1),
+    );
     let (status, body) = refresh(first.refresh_token.clone()).await;
     assert_eq!(
         (status, body["code"].as_str()),

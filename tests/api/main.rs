@@ -7,6 +7,7 @@ mod agency;
 mod assets;
 mod auth;
 mod client;
+mod console;
 mod deploy;
 mod errors;
 mod health;
