@@ -136,6 +136,8 @@ error_codes! {
     PasswordExpired = ("password_expired", 401, "一次性密码已过期，请联系客户经理重新获取。", "The one-time password has expired; ask your account manager for a new one."),
     AccountDisabled = ("account_disabled", 401, "账号已停用。", "The account is disabled."),
     InvalidRefreshToken = ("invalid_refresh_token", 401, "刷新凭证无效，请重新登录。", "The refresh token is invalid; sign in again."),
+    PreviewTokenInvalid = ("preview_token_invalid", 403, "预览链接无效。", "The preview link is invalid."),
+    PreviewTokenExpired = ("preview_token_expired", 403, "预览链接已过期，请在控制台重新生成。", "The preview link has expired; make a new one in the console."),
     SetupNotAvailable = ("setup_not_available", 404, "系统已完成初始设置，请直接登录。", "Setup is done; sign in instead."),
     SetupTokenInvalid = ("setup_token_invalid", 403, "设置地址无效或已使用，请使用服务日志中最新打印的地址。", "The setup address is invalid or used; use the one the service last printed in its log."),
     PasswordChangeRequired = ("password_change_required", 403, "请先修改初始密码。", "Change the system-issued password first."),

@@ -11,6 +11,8 @@ pub struct Model {
     pub user_version: String,
     pub user_desc: String,
     pub is_current: bool,
+    /// The component types its package renders (the package's `supported-types.json`).
+    pub supported_types: Option<Json>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }

@@ -49,6 +49,28 @@ impl JwtKeys {
         }
     }
 
+    /// Signs other claims with the same key (short-lived links such as draft previews).
+    /// Each kind carries its own `typ`, and access-token verification requires `sub`,
+    /// `role` and `sid`, so neither is accepted as the other.
+    pub fn sign_any<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Decodes claims signed by [`Self::sign_any`] (signature only: the caller checks
+    /// `typ` and expiry against the service clock).
+    pub fn verify_any<T: serde::de::DeserializeOwned>(&self, token: &str) -> Option<T> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.required_spec_claims = ["exp"].into_iter().map(String::from).collect();
+        jsonwebtoken::decode::<T>(token, &self.decoding, &validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+
     /// Signs `claims`.
     pub fn issue(&self, claims: &Claims) -> anyhow::Result<String> {
         Ok(jsonwebtoken::encode(

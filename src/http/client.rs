@@ -16,7 +16,42 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(client_app)
         .service(client_version)
         .service(client_page)
+        .service(client_preview)
         .service(client_asset);
+}
+
+/// The token of a draft preview.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewTokenQuery {
+    /// The token of a preview link (`POST /api/v1/pages/{page_id}/preview-link`).
+    pub token: String,
+}
+
+/// A page's draft, rendered as the client API would serve it once published, for a valid
+/// preview token of this tenant and page (never cached).
+#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid"), ("slug" = String, Path, description = "Page slug"), PreviewTokenQuery),
+    responses((status = 200, description = "The draft's rendering, or the suspended payload"),
+        (status = 403, description = "`preview_token_invalid` or `preview_token_expired`: show the published page", body = ErrorBody),
+        (status = 404, description = "Unknown appid", body = ErrorBody)))]
+#[get("/client/v1/{appid}/preview/{slug}")]
+async fn client_preview(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    q: crate::http::extract::Query<PreviewTokenQuery>,
+) -> AppResult<HttpResponse> {
+    let (appid, slug) = path.into_inner();
+    let entry = entry(&state, &req, &appid).await?;
+    if let Some(suspended) = &entry.suspended {
+        return Ok(respond(&state, &req, &entry, suspended));
+    }
+    let draft =
+        crate::services::preview_links::draft(&state, entry.tenant, &slug, &q.token).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(draft.bytes))
 }
 
 fn referer_ok(req: &HttpRequest, state: &AppState, appid: &str) -> bool {

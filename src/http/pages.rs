@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_page_version)
         .service(restore_page_version)
         .service(preview_page)
+        .service(preview_link)
         .service(staff_list_pages)
         .service(take_down_page)
         .service(lift_page_takedown);
@@ -368,6 +369,20 @@ async fn preview_page(
         .content_type("application/json")
         .insert_header((header::ETAG, rendered.etag))
         .body(rendered.bytes))
+}
+
+/// A link that opens the page's draft on a phone (the trial version, path
+/// `pages/page/page?slug=…&preview=…`); it works for 30 minutes.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = crate::services::preview_links::PreviewLink), (status = 404, description = "Not found", body = ErrorBody)))]
+#[post("/pages/{page_id}/preview-link")]
+async fn preview_link(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<HttpResponse> {
+    let link = crate::services::preview_links::issue(&state, access.tenant, *id).await?;
+    Ok(HttpResponse::Created().json(link))
 }
 
 /// A tenant's pages, for staff (takedown decisions).

@@ -82,8 +82,7 @@ pub fn generate(
             &json!("400-800-1234"),
         )),
     );
-    let ext =
-        renderer.render_ext_json(APPID, &format!("{BASE_URL}/client/v1"), TENANT_NAME, &[])?;
+    let ext = renderer.render_ext_json(APPID, &format!("{BASE_URL}/client/v1"), TENANT_NAME)?;
     files.insert(
         "rendered/ext.json".into(),
         pretty(&serde_json::from_str(&ext)?),
@@ -304,7 +303,14 @@ pub fn component_outline(c: &Value) -> Option<Value> {
         }
         "contact_card" => {
             b["text"] = texts([&c["name"], &c["phone"], &c["address"]]);
-            b["style"] = json!({ "map": c["location"] });
+            // A map needs both coordinates; without them the card shows none.
+            let point = &c["location"];
+            let map = if point["latitude"].is_number() && point["longitude"].is_number() {
+                point.clone()
+            } else {
+                Value::Null
+            };
+            b["style"] = json!({ "map": map });
         }
         "business_hours" => {
             b["text"] = texts([&c["note"]]);

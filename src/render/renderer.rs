@@ -247,13 +247,13 @@ impl Renderer {
     }
 
     /// Renders `ext.json` and returns it as the JSON string WeChat's `commit` expects in its
-    /// `ext_json` field.
+    /// `ext_json` field. It carries no `tabBar`: the code template declares its fixed tab
+    /// pages and the merchant's tabs are data, so a tab change never needs an audit.
     pub fn render_ext_json(
         &self,
         appid: &str,
         api_base: &str,
         tenant_name: &str,
-        tab_bar_paths: &[String],
     ) -> anyhow::Result<String> {
         let text = self.registry.render(
             "app/ext.json",
@@ -261,7 +261,6 @@ impl Renderer {
                 "appid": appid,
                 "api_base": api_base,
                 "tenant_name": tenant_name,
-                "tab_bar_paths": tab_bar_paths,
             }),
         )?;
         let value: Value = serde_json::from_str(&text)?;
@@ -333,17 +332,12 @@ mod tests {
     #[test]
     fn ext_json_is_a_string_with_the_appid() {
         let s = renderer()
-            .render_ext_json(
-                "wxba5fad812f8e6fb9",
-                "https://api.x.cn",
-                "好味",
-                &["pages/index/index".into()],
-            )
+            .render_ext_json("wxba5fad812f8e6fb9", "https://api.x.cn", "好味")
             .unwrap();
         let v: Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["extAppid"], "wxba5fad812f8e6fb9");
         assert_eq!(v["ext"]["appid"], "wxba5fad812f8e6fb9");
         assert_eq!(v["extEnable"], true);
-        assert_eq!(v["tabBar"]["list"][0]["pagePath"], "pages/index/index");
+        assert!(v.get("tabBar").is_none(), "tabs are data, not code");
     }
 }

@@ -15,6 +15,7 @@ pub mod meter;
 pub mod notifications;
 pub mod pages;
 pub mod plans;
+pub mod preview_links;
 pub mod principals;
 pub mod sessions;
 pub mod settings;

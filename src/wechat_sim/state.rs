@@ -200,8 +200,22 @@ fn shanghai_day_month(now: i64) -> (String, String) {
     )
 }
 
+/// The page paths of the agency's code template (`miniprogram/app.json`): the simulator's
+/// template 1 is that package, so a commit whose ext.json names another page is refused.
+pub fn code_template_pages() -> Vec<String> {
+    let app: Value = serde_json::from_str(include_str!("../../miniprogram/app.json"))
+        .expect("miniprogram/app.json is JSON");
+    app["pages"]
+        .as_array()
+        .expect("miniprogram/app.json lists pages")
+        .iter()
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect()
+}
+
 impl Platform {
-    /// A platform with one normal template (id 1) in its library.
+    /// A platform with one normal template (id 1, the mini-program in `miniprogram/`) in
+    /// its library.
     pub fn new(component_appid: &str, component_secret: &str, now: i64) -> Self {
         Self {
             component_appid: component_appid.to_owned(),
@@ -217,7 +231,7 @@ impl Platform {
                 template_id: 1,
                 user_version: "1.0.0".into(),
                 user_desc: "generic page renderer".into(),
-                pages: vec!["pages/index/index".into(), "pages/page/page".into()],
+                pages: code_template_pages(),
                 template_type: 0,
                 create_time: now,
             }],

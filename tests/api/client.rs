@@ -502,3 +502,100 @@ async fn a_second_instance_serves_new_content_after_publish() {
         }
     );
 }
+
+#[actix_web::test]
+async fn a_preview_link_shows_the_draft_on_a_phone_for_half_an_hour() {
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (_, owner) = tenant_with_appid(&app, &agency, APPID, 1000, "shop.preview").await;
+    let (_, other_owner) =
+        tenant_with_appid(&app, &agency, "wx00000000000000ff", 1000, "shop.other").await;
+    let text = |t: &str| json!([{"id": "t", "type": "text", "props": {"text": t}}]);
+    let (_, created) = create_page(&app, &owner, &page("menu", text("已发布"))).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    publish(&app, &owner, &id).await;
+    let (_, current) = status_json(app.get(&format!("/api/v1/pages/{id}"), &owner).await).await;
+    let mut draft = page("menu", text("草稿 draft"));
+    draft["title"] = current["title"].clone();
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/pages/{id}")))
+        .bearer_auth(&owner)
+        .header("If-Match", format!("\"{}\"", current["revision"]))
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let (status, link) = status_json(
+        app.post_empty(&format!("/api/v1/pages/{id}/preview-link"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{link}");
+    let token = link["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        link["path"],
+        format!("pages/page/page?slug=menu&preview={token}")
+    );
+    let preview = |slug: &str, token: &str| {
+        let path = format!("/client/v1/{APPID}/preview/{slug}?token={token}");
+        let app = &app;
+        async move { status_json(get(app, &path, None).await).await }
+    };
+    let (status, shown) = preview("menu", &token).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["components"][0]["text"], "草稿 draft");
+    let (_, published) =
+        status_json(get(&app, &format!("/client/v1/{APPID}/pages/menu"), None).await).await;
+    assert_eq!(
+        published["components"][0]["text"], "已发布",
+        "phones still see the published page"
+    );
+
+    // Bound to its page and its tenant.
+    let (status, body) = preview("home", &token).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("preview_token_invalid"))
+    );
+    let (_, theirs) = create_page(&app, &other_owner, &page("menu", text("x"))).await;
+    let (_, their_link) = status_json(
+        app.post_empty(
+            &format!(
+                "/api/v1/pages/{}/preview-link",
+                theirs["id"].as_str().unwrap()
+            ),
+            &other_owner,
+        )
+        .await,
+    )
+    .await;
+    let (status, body) = preview("menu", their_link["token"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("preview_token_invalid"))
+    );
+    let (status, _) = status_json(
+        app.post_empty(&format!("/api/v1/pages/{id}/preview-link"), &other_owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404, "not their page");
+    let (status, body) = preview("menu", &owner).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("preview_token_invalid")),
+        "an access token is not a preview token"
+    );
+
+    // Expired after 30 minutes.
+    app.clock
+        .set(app.clock.now() + chrono::Duration::minutes(31));
+    let (status, body) = preview("menu", &token).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("preview_token_expired"))
+    );
+}

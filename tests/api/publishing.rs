@@ -182,6 +182,27 @@ async fn every_commit_carries_a_description_and_only_normal_templates_can_be_cur
     );
     let (status, current) = put_template(plain).await;
     assert_eq!(status, 200, "{current}");
+    // The template keeps the manifest of the component types its package renders:
+    // by default the shipped mini-program's.
+    assert_eq!(
+        current["supported_types"],
+        json!(weapp_builder::services::wechat::templates::shipped_manifest())
+    );
+    assert!(current["supported_types"].as_array().unwrap().len() >= 14);
+    let (status, refused) = status_json(
+        app.client
+            .put(app.url("/api/v1/platform/template"))
+            .bearer_auth(&agency.admin)
+            .json(&json!({"template_id": plain, "supported_types": ["text", "hologram"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["details"]["field"].as_str()),
+        (422, Some("supported_types[1]"))
+    );
 
     // No description anywhere (a blank one from the merchant counts as none).
     let (_, started) = start(&app, &owner, &tenant, json!({"user_desc": "  "})).await;

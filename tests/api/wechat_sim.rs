@@ -223,6 +223,46 @@ async fn code_management_follows_wechats_rules() {
         errcode(c.post("/wxa/submit_audit", tok, &json!({})).await),
         85086
     );
+    // Template 1 is the package in miniprogram/: its pages, and no others.
+    let pages = weapp_builder::wechat_sim::state::code_template_pages();
+    assert!(pages.contains(&"pages/index/index".to_owned()) && pages.len() >= 3);
+    let ext_with = |key: &str, value: serde_json::Value| {
+        let mut ext: serde_json::Value = serde_json::from_str(&ext_json()).unwrap();
+        ext[key] = value;
+        json!(ext.to_string())
+    };
+    assert_eq!(
+        errcode(
+            c.post(
+                "/wxa/commit",
+                tok,
+                &commit(ext_with("pages", json!(["pages/shop/shop"])), 1)
+            )
+            .await
+        ),
+        85045
+    );
+    assert_eq!(
+        errcode(
+            c.post(
+                "/wxa/commit",
+                tok,
+                &commit(
+                    ext_with("tabBar", json!({"list": [{"pagePath": "pages/shop/shop"}]})),
+                    1
+                )
+            )
+            .await
+        ),
+        85046
+    );
+    c.post(
+        "/wxa/commit",
+        tok,
+        &commit(ext_with("pages", json!(pages)), 1),
+    )
+    .await
+    .unwrap();
     c.post("/wxa/commit", tok, &commit(json!(ext_json()), 1))
         .await
         .unwrap();

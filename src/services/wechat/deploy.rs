@@ -950,7 +950,7 @@ async fn step_commit(
     );
     let ext_json = state
         .renderer
-        .render_ext_json(&run.appid, &api_base, &tenant_name, &[])
+        .render_ext_json(&run.appid, &api_base, &tenant_name)
         .map_err(AppError::internal)?;
     let body = json!({
         "template_id": run.template_id,

@@ -144,6 +144,7 @@ pub async fn start(
         meta,
         SetTemplate {
             template_id: input.template_id,
+            supported_types: None,
         },
     )
     .await?;

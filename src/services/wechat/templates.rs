@@ -26,6 +26,9 @@ pub struct CurrentTemplate {
     pub user_version: String,
     /// Its description.
     pub user_desc: String,
+    /// The component types its package renders: a page using another type shows nothing
+    /// for it on phones running this version.
+    pub supported_types: Vec<String>,
     /// When it became current.
     pub since: DateTime<Utc>,
 }
@@ -46,6 +49,23 @@ pub struct Templates {
 pub struct SetTemplate {
     /// A template id of the platform's library.
     pub template_id: i64,
+    /// The component types the template's package renders (its `supported-types.json`);
+    /// default: the manifest of the mini-program this service ships (`miniprogram/`).
+    #[serde(default)]
+    pub supported_types: Option<Vec<String>>,
+}
+
+/// The component types the shipped mini-program renders.
+pub fn shipped_manifest() -> Vec<String> {
+    serde_json::from_str(include_str!("../../../miniprogram/supported-types.json"))
+        .expect("miniprogram/supported-types.json is a list of strings")
+}
+
+fn manifest_types(row: &code_templates::Model) -> Vec<String> {
+    row.supported_types
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
 }
 
 async fn library(state: &AppState) -> AppResult<Vec<Value>> {
@@ -67,9 +87,11 @@ async fn library(state: &AppState) -> AppResult<Vec<Value>> {
 }
 
 fn current_view(row: code_templates::Model) -> CurrentTemplate {
+    let supported_types = manifest_types(&row);
     CurrentTemplate {
         template_id: row.template_id,
         user_version: row.user_version,
+        supported_types,
         user_desc: row.user_desc,
         since: row.created_at,
     }
@@ -115,6 +137,18 @@ pub async fn set_current(
             ),
         ));
     }
+    let supported_types = input.supported_types.unwrap_or_else(shipped_manifest);
+    for (i, ty) in supported_types.iter().enumerate() {
+        if !state.catalog.specs().contains_key(ty) {
+            return Err(AppError::invalid_field(
+                format!("supported_types[{i}]"),
+                Localized::new(
+                    "不是组件库中的类型",
+                    "is not a component type of the catalogue",
+                ),
+            ));
+        }
+    }
     let user_version = found["user_version"].as_str().unwrap_or("").to_owned();
     if user_version.is_empty() {
         return Err(AppError::new(ErrorCode::WechatCallFailed)
@@ -133,6 +167,7 @@ pub async fn set_current(
         user_version,
         user_desc: found["user_desc"].as_str().unwrap_or("").to_owned(),
         is_current: true,
+        supported_types: Some(json!(supported_types)),
         created_by: Some(user.id.0),
         created_at: now,
     };

@@ -1,0 +1,8 @@
+// @ts-check
+/** Fixed tab page 3: shows the slug of the merchant's tab 3 (custom-tab-bar draws the bar). */
+const { pageBehavior } = require('../../lib/page-behavior')
+
+Component({
+  behaviors: [pageBehavior],
+  data: { tabIndex: 3 },
+})
