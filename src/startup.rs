@@ -140,6 +140,14 @@ pub async fn object_store(
                 .objects_dir
                 .clone()
                 .unwrap_or_else(|| settings.storage.data_dir.join("objects"));
+            if settings.uses_postgres() {
+                // PostgreSQL usually means several instances: each would keep the assets
+                // uploaded through it in its own folder, missing on the others.
+                tracing::warn!(
+                    objects = %dir.display(),
+                    "objects are kept in a local folder while the database is PostgreSQL: several instances need S3 (WEAPP__STORAGE__BACKEND=s3) or one shared folder"
+                );
+            }
             Arc::new(crate::storage::local::LocalFolderStore::new(dir)?)
         }
         StorageBackend::S3 => {

@@ -190,6 +190,11 @@ pub struct ClientCache {
     /// Bumped by every invalidation: the workers' own copies of documents
     /// (`http::client`) are dropped when it moves.
     generation: AtomicU64,
+    /// The generation of each tenant's (`t:<id>`) and appid's (`a:<appid>`) last
+    /// invalidation, and of the last `clear`: a load that an invalidation overtook answers
+    /// its request but is not kept.
+    invalidated: Mutex<HashMap<String, u64>>,
+    cleared: AtomicU64,
 }
 
 const NEGATIVE_TTL: Duration = Duration::from_secs(30);
@@ -216,7 +221,29 @@ impl ClientCache {
             loads: AtomicU64::new(0),
             cache_control,
             generation: AtomicU64::new(0),
+            invalidated: Mutex::new(HashMap::new()),
+            cleared: AtomicU64::new(0),
         }
+    }
+
+    /// Whether the tenant or the appid was invalidated (or the cache cleared) after
+    /// generation `since`.
+    fn invalidated_since(&self, since: u64, tenant: Option<TenantId>, appid: &str) -> bool {
+        if self.cleared.load(Ordering::Acquire) > since {
+            return true;
+        }
+        let marks = self.invalidated.lock().expect("invalidation lock");
+        let after = |key: String| marks.get(&key).is_some_and(|g| *g > since);
+        tenant.is_some_and(|t| after(format!("t:{}", t.0)))
+            || (!appid.is_empty() && after(format!("a:{appid}")))
+    }
+
+    fn mark_invalidated(&self, key: String) {
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.invalidated
+            .lock()
+            .expect("invalidation lock")
+            .insert(key, generation);
     }
 
     /// The invalidation generation (see the field).
@@ -238,7 +265,18 @@ impl ClientCache {
             return Ok(hit);
         }
         self.loads.fetch_add(1, Ordering::Relaxed);
+        let since = self.generation();
         let loaded = load_tenant(state, appid).await?;
+        state.faults.pause("client_cache.tenant_loaded").await;
+        let overtaken = self.invalidated_since(since, loaded.as_ref().map(|e| e.tenant), appid);
+        if overtaken {
+            // An invalidation came while this load read the database: the copy may be
+            // older than it. Answer this request with it, keep nothing.
+            return Ok(match loaded {
+                None => Lookup::Unknown,
+                Some(entry) => Lookup::Tenant(Arc::new(entry)),
+            });
+        }
         let mut entries = self.entries.write().expect("cache lock");
         match loaded {
             None => {
@@ -323,6 +361,7 @@ impl ClientCache {
             return Ok(hit.clone());
         }
         self.loads.fetch_add(1, Ordering::Relaxed);
+        let since = self.generation();
         let page = pages::Entity::find()
             .filter(pages::Column::TenantId.eq(entry.tenant.0))
             .filter(pages::Column::Slug.eq(slug))
@@ -343,6 +382,9 @@ impl ClientCache {
                     ..c
                 }),
         };
+        if self.invalidated_since(since, Some(entry.tenant), "") {
+            return Ok(cached);
+        }
         let size = cached.as_ref().map_or(64, |c| c.bytes.len());
         // Only remember slugs the tenant has (or a bounded number of misses).
         let mut pages = entry.pages.write().expect("cache lock");
@@ -357,6 +399,8 @@ impl ClientCache {
 
     /// Forgets a tenant (after a change); the next request reloads it.
     pub fn invalidate_tenant(&self, tenant: TenantId) {
+        // Marked first: a load finishing from here on will not keep its copy.
+        self.mark_invalidated(format!("t:{}", tenant.0));
         let appid = self.appids.write().expect("cache lock").remove(&tenant);
         if let Some(appid) = appid {
             self.entries.write().expect("cache lock").remove(&appid);
@@ -366,12 +410,15 @@ impl ClientCache {
 
     /// Forgets a (possibly negative) appid entry.
     pub fn invalidate_appid(&self, appid: &str) {
+        self.mark_invalidated(format!("a:{appid}"));
         self.entries.write().expect("cache lock").remove(appid);
         self.bump();
     }
 
     /// Forgets everything (after a lost invalidation channel).
     pub fn clear(&self) {
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.cleared.store(generation, Ordering::Release);
         self.entries.write().expect("cache lock").clear();
         self.appids.write().expect("cache lock").clear();
         self.bytes.store(0, Ordering::Relaxed);

@@ -583,13 +583,24 @@ pub async fn get_contract_view(
     tenant: TenantId,
     contract: Uuid,
 ) -> AppResult<ContractView> {
+    contract_view_in(&state.db, state, tenant, contract).await
+}
+
+/// The contract as `conn` sees it: a write answers from its own transaction, so a
+/// concurrent change committed after it is never reported as its result.
+async fn contract_view_in(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    tenant: TenantId,
+    contract: Uuid,
+) -> AppResult<ContractView> {
     let today = shanghai_date(state.clock.now());
-    let loaded = load_contracts(&state.db, tenant)
+    let loaded = load_contracts(conn, tenant)
         .await?
         .into_iter()
         .find(|c| c.row.id == contract)
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
-    contract_view(&state.db, &loaded, today).await
+    contract_view(conn, &loaded, today).await
 }
 
 /// Sets or lifts the `overdue` hold of `tenant` by the rule: held while any contract has a
@@ -822,9 +833,9 @@ pub async fn record_payment(
         activate_contract(&txn, state, tenant, &tenant_row, &contract.row, &ctx).await?;
     }
     apply_overdue_rule(&txn, state, tenant, today, &ctx).await?;
+    let contract = contract_view_in(&txn, state, tenant, contract_id).await?;
     txn.commit().await?;
     state.invalidate_tenant(tenant);
-    let contract = get_contract_view(state, tenant, contract_id).await?;
     Ok(RecordedPayment {
         payment: payment.into(),
         contract,
@@ -1261,9 +1272,9 @@ pub async fn record_termination(
         },
     )
     .await?;
-    let current = target;
+    let written = contract_view_in(&txn, state, tenant, target.row.id).await?;
     txn.commit().await?;
-    get_contract_view(state, tenant, current.row.id).await
+    Ok(written)
 }
 
 /// Outstanding balance per tenant (all contracts), for lists.

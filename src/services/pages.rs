@@ -357,8 +357,12 @@ pub async fn replace(
         return Err(mismatch(latest));
     }
     record_refs(&txn, tenant, id, 0, &page.refs).await?;
+    // Answer with the row as this transaction wrote it: read after the commit, a save
+    // that committed in between would be reported as ours (its revision, its draft).
+    let written = find_page(&txn, tenant, id).await?;
     txn.commit().await?;
-    Ok(view(find_page(&state.db, tenant, id).await?, true))
+    state.faults.pause("pages.replace_committed").await;
+    Ok(view(written, true))
 }
 
 fn mismatch(current: i32) -> AppError {
@@ -517,9 +521,10 @@ pub async fn unpublish(
         )
         .await?;
     }
+    let written = find_page(&txn, tenant, id).await?;
     txn.commit().await?;
     state.invalidate_tenant(tenant);
-    get(state, tenant, id).await
+    Ok(view(written, true))
 }
 
 /// Versions of a page, newest first.
@@ -625,8 +630,9 @@ pub async fn restore(
         ),
     )
     .await?;
+    let written = find_page(&txn, tenant, id).await?;
     txn.commit().await?;
-    get(state, tenant, id).await
+    Ok(view(written, true))
 }
 
 /// Page ids the tab bar points at.
@@ -778,9 +784,10 @@ pub async fn set_takedown(
         )
         .await?;
     }
+    let written = find_page(&txn, tenant, id).await?;
     txn.commit().await?;
     state.invalidate_tenant(tenant);
-    get(state, tenant, id).await
+    Ok(view(written, true))
 }
 
 /// Exactly what the client API would serve for version `n`, or for the draft rendered now

@@ -263,9 +263,10 @@ pub async fn put_tab_bar(
         },
     )
     .await?;
+    let written = load(&txn, tenant).await?;
     txn.commit().await?;
     state.invalidate_tenant(tenant);
-    get(state, tenant).await
+    Ok(written)
 }
 
 /// Replaces the theme.
@@ -305,7 +306,8 @@ pub async fn put_theme(
         },
     )
     .await?;
+    let written = load(&txn, tenant).await?;
     txn.commit().await?;
     state.invalidate_tenant(tenant);
-    get(state, tenant).await
+    Ok(written)
 }

@@ -19,6 +19,7 @@ mod money;
 mod openapi;
 mod pages;
 mod publishing;
+mod races;
 mod secrets_in_logs;
 mod sms;
 mod staff;
