@@ -373,6 +373,9 @@ pub struct HttpSettings {
     /// Take the client address from the last `X-Forwarded-For` entry (behind a load
     /// balancer that sets it); off by default so clients cannot choose their address.
     pub trust_forwarded_for: bool,
+    /// Serve the console from this folder (a `vite build` output) instead of the copy
+    /// embedded at build time: console development without rebuilding the binary.
+    pub console_dir: Option<PathBuf>,
 }
 
 impl Default for HttpSettings {
@@ -381,6 +384,7 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             body_limit_bytes: 1024 * 1024,
             trust_forwarded_for: false,
+            console_dir: None,
         }
     }
 }
@@ -952,6 +956,7 @@ mod tests {
             "storage.s3_bucket",
             "storage.s3_access_key_id",
             "render.templates_dir",
+            "http.console_dir",
             "lifecycle.calendar_file",
             "wechat.component_appid",
             "wechat.component_secret",

@@ -102,12 +102,27 @@ fn not_found(state: &AppState, what: &str) -> HttpResponse {
     )
 }
 
+/// A file of the console build: from `http.console_dir` when set, else embedded.
+fn console_file(state: &AppState, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    if path.is_empty() || path.split('/').any(|part| part == ".." || part.is_empty()) {
+        return None;
+    }
+    match &state.settings.http.console_dir {
+        Some(dir) => std::fs::read(dir.join(path))
+            .ok()
+            .map(std::borrow::Cow::Owned),
+        None => DIST
+            .get_file(path)
+            .map(|f| std::borrow::Cow::Borrowed(f.contents())),
+    }
+}
+
 async fn serve(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let path = req
         .path()
         .trim_start_matches("/console")
         .trim_start_matches('/');
-    if let Some(file) = DIST.get_file(path).filter(|_| !path.is_empty()) {
+    if let Some(contents) = console_file(&state, path) {
         let cache = if path.starts_with("assets/") {
             IMMUTABLE
         } else {
@@ -118,19 +133,19 @@ async fn serve(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             HttpResponse::Ok()
                 .content_type(content_type(path))
                 .insert_header((header::CACHE_CONTROL, cache))
-                .body(file.contents()),
+                .body(contents),
         );
     }
     if path.starts_with("assets/") {
         return not_found(&state, req.path());
     }
-    match DIST.get_file("index.html") {
+    match console_file(&state, "index.html") {
         Some(index) => with_security_headers(
             &state,
             HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .insert_header((header::CACHE_CONTROL, "no-cache"))
-                .body(index.contents()),
+                .body(index),
         ),
         None => not_found(&state, "the console"),
     }

@@ -352,3 +352,72 @@ async fn the_dashboard_counts_what_needs_attention_and_search_finds_tenants() {
 fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[actix_web::test]
+async fn the_console_is_served_with_history_routing_cache_headers_and_a_csp() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("assets")).unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>console</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("assets/app-1a2b.js"), "console.log(1)").unwrap();
+    let console_dir = dir.path().to_owned();
+    let app = crate::support::builder()
+        .settings(move |s| s.http.console_dir = Some(console_dir))
+        .spawn()
+        .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| client.get(app.url(path)).send();
+
+    let res = get("/").await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/console/");
+    for path in ["/console/", "/console", "/console/tenants/42?status=active"] {
+        let res = get(path).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let h = res.headers();
+        assert_eq!(h["content-type"], "text/html; charset=utf-8");
+        assert_eq!(h["cache-control"], "no-cache");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "img-src 'self' data: blob:",
+        ] {
+            assert!(csp.contains(directive), "{csp}");
+        }
+        assert!(!csp.contains("unsafe-eval"), "{csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert!(res.text().await.unwrap().contains("<title>console</title>"));
+    }
+    let res = get("/console/assets/app-1a2b.js").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    // A stale chunk fails visibly instead of answering index.html as JavaScript.
+    assert_eq!(
+        get("/console/assets/gone-9z.js").await.unwrap().status(),
+        404
+    );
+    assert_eq!(get("/console/../Cargo.toml").await.unwrap().status(), 404);
+    // The API keeps its JSON 404.
+    let (status, body) = status_json(get("/api/v1/nothing-here").await.unwrap()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("route_not_found"))
+    );
+}
