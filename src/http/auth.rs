@@ -142,7 +142,7 @@ pub fn token_response(
         let ttl = state.settings.auth.session_ttl_days * 86_400;
         builder.cookie(refresh_cookie(state, token, ttl));
     }
-    builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+    builder.insert_header(crate::http::NO_STORE);
     builder.json(pair)
 }
 

@@ -81,7 +81,9 @@ async fn create_editor(
         display_name,
     )
     .await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created()
+        .insert_header(crate::http::NO_STORE)
+        .json(created))
 }
 
 /// Disables an editor; its sessions end at once. Idempotent.

@@ -270,6 +270,11 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
     if session.revoked || session.expires_at <= state.clock.now() {
         return Err(AppError::new(ErrorCode::SessionRevoked));
     }
+    // A token is good only with its own session: a signed token naming another account's
+    // live session (or another tenant) is refused.
+    if session.user_id != claims.sub.0 || session.tenant_id != claims.tid.map(|t| t.0) {
+        return Err(AppError::new(ErrorCode::InvalidToken));
+    }
     if let Some(tenant) = user.tenant_id {
         let tenant_state = state.principals.tenant(&state.db, tenant).await?;
         if !tenant_state.is_some_and(|t| t.state.allows_merchant_reads()) {

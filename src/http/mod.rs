@@ -37,6 +37,12 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+/// `Cache-Control` of answers that carry a token or a one-time password.
+pub const NO_STORE: (header::HeaderName, header::HeaderValue) = (
+    header::CACHE_CONTROL,
+    header::HeaderValue::from_static("no-store"),
+);
+
 /// Builds the app with every route; one instance per HTTP worker thread.
 pub fn app(
     state: AppState,
@@ -63,6 +69,13 @@ pub fn app(
         // Without configured origins there is nothing for CORS to allow: skip its work.
         .wrap(actix_web::middleware::Condition::new(cors_enabled, cors))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
+        // On every answer, the client API's included: no MIME sniffing, no referrer to
+        // other origins.
+        .wrap(
+            actix_web::middleware::DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::REFERRER_POLICY, "same-origin")),
+        )
 }
 
 /// The routes, with the OpenAPI document they make.

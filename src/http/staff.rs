@@ -88,7 +88,9 @@ async fn create_staff(
         body.role,
     )
     .await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created()
+        .insert_header(crate::http::NO_STORE)
+        .json(created))
 }
 
 /// Disables a staff account: its sessions end and its tokens stop working. Idempotent.
@@ -146,8 +148,9 @@ async fn reset_password(
     admin: AgencyAdmin,
     meta: RequestMeta,
     id: web::Path<uuid::Uuid>,
-) -> AppResult<web::Json<CreatedAccount>> {
-    Ok(web::Json(
-        accounts::reset_staff_password(&state, &admin.0.user, &meta, UserId(*id)).await?,
-    ))
+) -> AppResult<HttpResponse> {
+    let created = accounts::reset_staff_password(&state, &admin.0.user, &meta, UserId(*id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(crate::http::NO_STORE)
+        .json(created))
 }

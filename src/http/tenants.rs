@@ -62,7 +62,9 @@ async fn provision_tenant(
     body: JsonBody<ProvisionInput>,
 ) -> AppResult<HttpResponse> {
     let created = tenants::provision(&state, &staff.0.user, &meta, body.0).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created()
+        .insert_header(crate::http::NO_STORE)
+        .json(created))
 }
 
 /// Lists tenants with filters and their outstanding balance; account managers see only
@@ -224,10 +226,12 @@ async fn reset_merchant_admin_password(
     state: web::Data<AppState>,
     access: TenantAccess,
     meta: RequestMeta,
-) -> AppResult<web::Json<CreatedAccount>> {
+) -> AppResult<HttpResponse> {
     access.require_staff()?;
-    Ok(web::Json(
+    let created =
         accounts::reset_merchant_admin_password(&state, access.user(), &meta, access.tenant)
-            .await?,
-    ))
+            .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(crate::http::NO_STORE)
+        .json(created))
 }

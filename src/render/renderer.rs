@@ -25,10 +25,41 @@ impl Rendered {
     fn from_output(text: &str) -> Result<Self, String> {
         let value: Value =
             serde_json::from_str(text).map_err(|e| format!("rendered output is not JSON: {e}"))?;
-        let bytes = serde_json::to_vec(&value).expect("a JSON value serializes");
+        let bytes =
+            escape_line_separators(serde_json::to_vec(&value).expect("a JSON value serializes"));
         let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..20]);
         Ok(Self { bytes, etag })
     }
+}
+
+/// U+2028 and U+2029 are valid in JSON but end a JavaScript string literal: served
+/// documents carry them as `\u2028` / `\u2029` (serde_json writes them raw). In valid
+/// JSON they can only occur inside strings, so the bytes are replaced as they are.
+fn escape_line_separators(bytes: Vec<u8>) -> Vec<u8> {
+    const LS: [u8; 3] = [0xE2, 0x80, 0xA8];
+    const PS: [u8; 3] = [0xE2, 0x80, 0xA9];
+    if !bytes.windows(3).any(|w| w == LS || w == PS) {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes.get(i..i + 3) {
+            Some(w) if w == LS => {
+                out.extend_from_slice(b"\\u2028");
+                i += 3;
+            }
+            Some(w) if w == PS => {
+                out.extend_from_slice(b"\\u2029");
+                i += 3;
+            }
+            _ => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// A page could not be rendered; `component_id` names the failing component.
@@ -308,6 +339,12 @@ mod tests {
         let v: Value = serde_json::from_slice(&out.bytes).unwrap();
         assert_eq!(v["components"][0]["text"], nasty);
         assert_eq!(v["title"], nasty);
+        // Served as escapes: a raw U+2028 would end a JavaScript string literal.
+        let text = String::from_utf8(out.bytes.clone()).unwrap();
+        assert!(
+            !text.contains('\u{2028}') && text.contains("\\u2028"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -196,9 +196,11 @@ pub fn draft_contract(
             return Err(AppError::invalid_field(
                 field("milestones"),
                 Localized::new(
-                    format!("各期金额之和 {sum} 分须等于合同金额 {amount} 分"),
+                    format!("各期金额之和 {} 须等于合同金额 {}", yuan(sum), yuan(amount)),
                     format!(
-                        "the milestones sum to {sum} fen but the contract amount is {amount} fen"
+                        "the stages add up to {} but the contract amount is {}",
+                        yuan(sum),
+                        yuan(amount)
                     ),
                 ),
             )
@@ -1303,4 +1305,30 @@ pub async fn outstanding_by_tenant(
         *out.entry(c.tenant_id).or_insert(0) += (c.amount_fen - paid).max(0);
     }
     Ok(out)
+}
+
+/// An amount in fen as people read it: `¥1,234.50`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}¥{grouped}.{:02}", abs % 100)
+}
+
+#[cfg(test)]
+mod yuan_tests {
+    #[test]
+    fn fen_read_as_yuan() {
+        assert_eq!(super::yuan(16_329), "¥163.29");
+        assert_eq!(super::yuan(100), "¥1.00");
+        assert_eq!(super::yuan(123_456_789), "¥1,234,567.89");
+        assert_eq!(super::yuan(-5), "-¥0.05");
+    }
 }

@@ -52,6 +52,10 @@ pub struct CachedTenant {
 /// The session facts the extractor needs.
 #[derive(Clone, Debug)]
 pub struct CachedSession {
+    /// The account it was opened for.
+    pub user_id: uuid::Uuid,
+    /// The tenant of a merchant account's session.
+    pub tenant_id: Option<uuid::Uuid>,
     /// Revoked (logout, password change, reuse detection) or expired.
     pub revoked: bool,
     /// When the session ends.
@@ -147,6 +151,8 @@ impl PrincipalCache {
             .one(db)
             .await?
             .map(|s| CachedSession {
+                user_id: s.user_id,
+                tenant_id: s.tenant_id,
                 revoked: s.revoked_at.is_some(),
                 expires_at: s.expires_at,
             });

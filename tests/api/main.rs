@@ -21,6 +21,7 @@ mod pages;
 mod publishing;
 mod races;
 mod secrets_in_logs;
+mod security;
 mod sms;
 mod staff;
 mod wechat;

@@ -1,0 +1,1 @@
+import"./index-Bw62jMs3.js";import"./css-kgcxkgMw.js";
