@@ -46,6 +46,18 @@ pub struct TokenPair {
     pub account: AccountView,
 }
 
+/// The per-address key (no username normalizes to it).
+const ADDRESS_KEY: &str = "\u{1}address";
+
+/// The ceiling per client address across user names: 20 failed attempts (an office
+/// behind one address), then the address waits a minute, doubling up to an hour.
+pub fn address_lockout_after(failures: i32) -> Option<Duration> {
+    match failures {
+        i32::MIN..=19 => None,
+        n => Some(Duration::minutes((1i64 << (n - 20).min(6)).min(60))),
+    }
+}
+
 fn throttle_key(username: &str, client_ip: &str) -> String {
     let mut h = Sha256::new();
     h.update(username.as_bytes());
@@ -55,25 +67,20 @@ fn throttle_key(username: &str, client_ip: &str) -> String {
 }
 
 /// Refuses with 429 while the key is locked.
-async fn check_throttle(state: &AppState, key: &str, now: DateTime<Utc>) -> AppResult<()> {
-    let row = login_throttles::Entity::find_by_id(key.to_owned())
-        .one(&state.db)
-        .await?;
-    if let Some(locked_until) = row.and_then(|r| r.locked_until)
-        && locked_until > now
-    {
-        let secs = (((locked_until - now).num_milliseconds() + 999) / 1000).max(1) as u64;
-        return Err(AppError::new(ErrorCode::TooManyAttempts)
-            .with_retry_after(secs)
-            .with_details(serde_json::json!({ "retry_after_seconds": secs })));
-    }
-    Ok(())
-}
-
-/// Counts one failure and sets the lock the schedule demands. The upsert serializes
-/// concurrent failures on the same key (row lock on PostgreSQL, the write lock on SQLite).
-async fn record_failure(state: &AppState, key: &str, now: DateTime<Utc>) -> AppResult<()> {
+/// Reserves one login attempt for `key` before any password is checked: in one write
+/// transaction the attempt is counted as a failure and the lock the schedule demands is
+/// set, unless the key is locked already (429). Counting first means concurrent guesses
+/// cannot all pass a check that a later write would have closed; a success gives the
+/// attempt back ([`clear_throttle`], [`forgive_attempt`]).
+async fn reserve_attempt(
+    state: &AppState,
+    key: &str,
+    now: DateTime<Utc>,
+    schedule: fn(i32) -> Option<Duration>,
+) -> AppResult<()> {
     let txn = db::begin_write(&state.db).await?;
+    // The upsert takes the row's lock (PostgreSQL) or the write lock (SQLite) first, so the
+    // read below sees every attempt reserved before this one.
     login_throttles::Entity::insert(login_throttles::ActiveModel {
         key: Set(key.to_owned()),
         failures: Set(1),
@@ -94,12 +101,20 @@ async fn record_failure(state: &AppState, key: &str, now: DateTime<Utc>) -> AppR
     )
     .exec_without_returning(&txn)
     .await?;
-    let failures = login_throttles::Entity::find_by_id(key.to_owned())
+    let row = login_throttles::Entity::find_by_id(key.to_owned())
         .one(&txn)
         .await?
-        .map(|r| r.failures)
-        .unwrap_or(1);
-    if let Some(wait) = lockout_after(failures) {
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("throttle row vanished")))?;
+    if let Some(locked_until) = row.locked_until
+        && locked_until > now
+    {
+        // Locked: this attempt is not counted (the transaction is dropped).
+        let secs = (((locked_until - now).num_milliseconds() + 999) / 1000).max(1) as u64;
+        return Err(AppError::new(ErrorCode::TooManyAttempts)
+            .with_retry_after(secs)
+            .with_details(serde_json::json!({ "retry_after_seconds": secs })));
+    }
+    if let Some(wait) = schedule(row.failures) {
         login_throttles::Entity::update_many()
             .col_expr(
                 login_throttles::Column::LockedUntil,
@@ -110,6 +125,20 @@ async fn record_failure(state: &AppState, key: &str, now: DateTime<Utc>) -> AppR
             .await?;
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// Gives back an attempt reserved on a per-address key that turned out to be a success.
+async fn forgive_attempt(state: &AppState, key: &str) -> Result<(), DbErr> {
+    login_throttles::Entity::update_many()
+        .col_expr(
+            login_throttles::Column::Failures,
+            sea_orm::sea_query::ExprTrait::sub(Expr::col(login_throttles::Column::Failures), 1),
+        )
+        .filter(login_throttles::Column::Key.eq(key))
+        .filter(login_throttles::Column::Failures.gt(0))
+        .exec(&state.db)
+        .await?;
     Ok(())
 }
 
@@ -144,8 +173,13 @@ pub async fn login(
 ) -> AppResult<TokenPair> {
     let username = Username::normalize_attempt(username);
     let key = throttle_key(&username, &meta.client_ip);
+    let address = throttle_key(ADDRESS_KEY, &meta.client_ip);
     let now = state.clock.now();
-    check_throttle(state, &key, now).await?;
+    reserve_attempt(state, &address, now, address_lockout_after).await?;
+    if let Err(locked) = reserve_attempt(state, &key, now, lockout_after).await {
+        forgive_attempt(state, &address).await?;
+        return Err(locked);
+    }
 
     let user = users::Entity::find()
         .filter(users::Column::Username.eq(username.as_str()))
@@ -159,12 +193,13 @@ pub async fn login(
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            record_failure(state, &key, now).await?;
+            // Already counted when the attempt was reserved.
             tracing::info!(auth.outcome = "invalid_credentials", "login failed");
             return Err(AppError::new(ErrorCode::InvalidCredentials));
         }
     };
     clear_throttle(state, &key).await?;
+    forgive_attempt(state, &address).await?;
     if user.disabled_at.is_some() {
         return Err(AppError::new(ErrorCode::AccountDisabled));
     }
@@ -433,14 +468,14 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::InvalidToken))?;
     let key = throttle_key(&user.username, &meta.client_ip);
-    check_throttle(state, &key, now).await?;
+    reserve_attempt(state, &key, now, lockout_after).await?;
     if !verify_blocking(current.to_owned(), Some(user.password_hash.clone())).await? {
-        record_failure(state, &key, now).await?;
         return Err(AppError::invalid_field(
             "current_password",
             Localized::new("当前密码不正确", "is not the current password"),
         ));
     }
+    clear_throttle(state, &key).await?;
     let new = NewPassword::parse(new, &user.username, "new_password")?;
     if new.expose() == current {
         return Err(AppError::invalid_field(

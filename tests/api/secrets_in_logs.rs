@@ -54,3 +54,24 @@ async fn logs_carry_request_ids_but_no_password_or_token() {
         );
     }
 }
+
+#[actix_web::test]
+async fn an_sms_receipt_push_leaves_its_token_out_of_the_access_log() {
+    let app = spawn_app().await;
+    let token = "receipt-credential-7f3a9c1e";
+    let res = app
+        .client
+        .post(app.url(&format!("/sms/receipts/{token}")))
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let captured = logs::captured();
+    assert!(captured.contains(id.as_str()), "the push was logged");
+    assert!(captured.contains("/sms/receipts/[redacted]"));
+    assert!(
+        !captured.contains(token),
+        "the receipt token leaked into the logs"
+    );
+}

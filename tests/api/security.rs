@@ -76,3 +76,52 @@ async fn answers_carrying_secrets_are_not_stored_and_every_answer_says_nosniff()
         assert_eq!(res.headers()["referrer-policy"], "same-origin", "{path}");
     }
 }
+
+async fn attempt(app: &crate::support::TestApp, username: &str, password: &str) -> u16 {
+    app.login_response(username, password)
+        .await
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn a_burst_of_guesses_gets_only_the_schedules_allowance_of_password_checks() {
+    let app = spawn_app().await;
+    app.create_admin("admin").await;
+    let answers = futures_util::future::join_all((0..40).map(|i| {
+        let app = &app;
+        async move { attempt(app, "admin", &format!("wrong guess {i}")).await }
+    }))
+    .await;
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 40, "{answers:?}");
+    assert!(
+        checked <= 3,
+        "{checked} passwords were checked in a burst of 40 (the schedule allows 3)"
+    );
+    // The right password right after the burst: still locked.
+    assert_eq!(attempt(&app, "admin", TEST_PASSWORD).await, 429);
+}
+
+#[actix_web::test]
+async fn one_address_guessing_across_user_names_hits_a_ceiling() {
+    let app = spawn_app().await;
+    app.create_admin("admin").await;
+    let answers = futures_util::future::join_all((0..25).map(|i| {
+        let app = &app;
+        async move { attempt(app, &format!("nobody{i}"), "wrong password").await }
+    }))
+    .await;
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked, 20, "{answers:?}");
+    assert_eq!(answers.iter().filter(|s| **s == 429).count(), 5);
+    assert_eq!(
+        attempt(&app, "admin", TEST_PASSWORD).await,
+        429,
+        "the address is held for a minute"
+    );
+    app.clock
+        .set(app.clock.now() + chrono::Duration::minutes(2));
+    assert_eq!(attempt(&app, "admin", TEST_PASSWORD).await, 200);
+}
