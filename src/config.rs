@@ -87,7 +87,11 @@ impl Default for SmsSettings {
             sign_name: None,
             batch_size: 200,
             request_timeout_secs: 10,
-            notice_kinds: vec!["renewal_reminder".into(), "frozen".into()],
+            notice_kinds: vec![
+                "renewal_reminder".into(),
+                "frozen".into(),
+                "deletion_scheduled".into(),
+            ],
             receipt_allow_ips: Vec::new(),
             retention_months: 6,
         }

@@ -53,8 +53,41 @@ pub fn due_reminder(end_date: NaiveDate, now: DateTime<Utc>) -> Option<i32> {
         .find(|&offset| reminder_instant(end_date, offset) <= now)
 }
 
+/// The reminder to send for a contract made at `made_at`: [`due_reminder`], except an
+/// offset whose instant had already passed when the contract was made (a tenant
+/// provisioned 13 days before its end is not told "30 days"; it gets the 7-day one).
+pub fn reminder_for_contract(
+    end_date: NaiveDate,
+    made_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<i32> {
+    due_reminder(end_date, now).filter(|&offset| reminder_instant(end_date, offset) >= made_at)
+}
+
+/// Days from `today` to the end date (the term's last day), as a reminder states them.
+pub fn days_left(end_date: NaiveDate, today: NaiveDate) -> i64 {
+    (end_date - today).num_days()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_offset_passed_before_the_contract_was_made_is_skipped() {
+        use super::*;
+        let end: NaiveDate = "2026-12-26".parse().unwrap();
+        let made = shanghai_midnight("2026-12-13".parse().unwrap());
+        let at = |d: &str| shanghai_midnight(d.parse().unwrap()) + Duration::hours(12);
+        assert_eq!(due_reminder(end, at("2026-12-14")), Some(30));
+        assert_eq!(reminder_for_contract(end, made, at("2026-12-14")), None);
+        assert_eq!(reminder_for_contract(end, made, at("2026-12-19")), Some(7));
+        let long_ago = shanghai_midnight("2026-01-01".parse().unwrap());
+        assert_eq!(
+            reminder_for_contract(end, long_ago, at("2026-11-27")),
+            Some(30)
+        );
+        assert_eq!(days_left(end, "2026-12-07".parse().unwrap()), 19);
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

@@ -29,11 +29,13 @@ pub enum NoticeKind {
     WechatActionFailed,
     /// WeChat's reviewers rejected a version: their reason and what to do.
     AuditRejected,
+    /// A frozen tenant's deletion date became known (the calendar reached it).
+    DeletionScheduled,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 11] = [
+    pub const ALL: [NoticeKind; 12] = [
         NoticeKind::RenewalReminder,
         NoticeKind::Frozen,
         NoticeKind::Reopened,
@@ -45,6 +47,7 @@ impl NoticeKind {
         NoticeKind::ReleaseCompleted,
         NoticeKind::WechatActionFailed,
         NoticeKind::AuditRejected,
+        NoticeKind::DeletionScheduled,
     ];
 
     /// Wire, database and template spelling.
@@ -61,6 +64,7 @@ impl NoticeKind {
             NoticeKind::ReleaseCompleted => "release_completed",
             NoticeKind::WechatActionFailed => "wechat_action_failed",
             NoticeKind::AuditRejected => "audit_rejected",
+            NoticeKind::DeletionScheduled => "deletion_scheduled",
         }
     }
 }
@@ -73,6 +77,7 @@ impl NoticeKind {
         match self {
             NoticeKind::RenewalReminder => Some(&["business_name", "end_date", "days_left"]),
             NoticeKind::Frozen => Some(&["business_name", "delete_date"]),
+            NoticeKind::DeletionScheduled => Some(&["business_name", "delete_date"]),
             NoticeKind::Reopened => Some(&["business_name"]),
             NoticeKind::OverdueHoldSet => Some(&["business_name"]),
             _ => None,

@@ -677,6 +677,30 @@ pub async fn fill_missing_deletion_times(state: &AppState, now: DateTime<Utc>) -
                 },
             )
             .await?;
+            // The frozen notice said the date would follow: it does, to the merchant and
+            // the account manager, with the notice's job in the same transaction.
+            crate::services::notifications::create(
+                &txn,
+                state,
+                crate::services::notifications::NewNotice {
+                    kind: crate::domain::notice::NoticeKind::DeletionScheduled,
+                    tenant: Some(TenantId(t.id)),
+                    audience: crate::domain::notice::Audience::TenantAndManager,
+                    plan_id: None,
+                    data: serde_json::json!({
+                        "tenant_id": t.id,
+                        "business_name": t.business_name,
+                        "end_date": end.to_string(),
+                        "frozen_at": t.frozen_at.map(crate::domain::time::shanghai_display),
+                        "delete_after": crate::domain::time::shanghai_display(due),
+                        "delete_date": crate::domain::time::shanghai_date(due).to_string(),
+                        "delete_after_utc": due,
+                    }),
+                    dedup_key: Some(format!("deletion_scheduled:{}:{}", t.id, due.timestamp())),
+                    created_by: None,
+                },
+            )
+            .await?;
             filled += 1;
         }
         txn.commit().await?;

@@ -5,7 +5,7 @@
 use super::freeze::DUE_PREDICATE;
 use super::reminders::current_terms_ending;
 use crate::domain::lifecycle::{
-    REMINDER_OFFSETS, delete_after, due_reminder, freeze_instant, reminder_instant,
+    REMINDER_OFFSETS, delete_after, freeze_instant, reminder_for_contract, reminder_instant,
 };
 use crate::domain::tenant::TenantStatus;
 use crate::domain::time::{shanghai_date, shanghai_midnight};
@@ -62,26 +62,26 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<
     let window = REMINDER_OFFSETS.iter().copied().max().unwrap_or(30) as i64;
     let terms = current_terms_ending(conn, today, today + Duration::days(days + window)).await?;
     let sent: std::collections::HashSet<(Uuid, i32)> = reminder_ledger::Entity::find()
-        .filter(reminder_ledger::Column::ContractId.is_in(terms.iter().map(|t| t.2)))
+        .filter(reminder_ledger::Column::ContractId.is_in(terms.iter().map(|t| t.contract_id)))
         .all(conn)
         .await?
         .into_iter()
         .map(|r| (r.contract_id, r.offset_days))
         .collect();
-    for (tenant, name, contract, end) in &terms {
+    for t in &terms {
         for offset in REMINDER_OFFSETS {
-            let at = reminder_instant(*end, offset);
+            let at = reminder_instant(t.end_date, offset);
             let when = clamp(at);
             if when < horizon
-                && due_reminder(*end, when) == Some(offset)
-                && !sent.contains(&(*contract, offset))
+                && reminder_for_contract(t.end_date, t.made_at, when) == Some(offset)
+                && !sent.contains(&(t.contract_id, offset))
             {
                 actions.push(PlannedAction {
                     action: "reminder",
                     at: when,
-                    tenant_id: tenant.0,
-                    business_name: name.clone(),
-                    reason: format!("{offset} days before the end date {end}"),
+                    tenant_id: t.tenant.0,
+                    business_name: t.business_name.clone(),
+                    reason: format!("{offset} days before the end date {}", t.end_date),
                 });
             }
         }

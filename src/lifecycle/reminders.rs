@@ -6,7 +6,9 @@
 
 use crate::db;
 use crate::domain::ids::TenantId;
-use crate::domain::lifecycle::{REMINDER_OFFSETS, due_reminder, freeze_instant};
+use crate::domain::lifecycle::{
+    REMINDER_OFFSETS, days_left, freeze_instant, reminder_for_contract,
+};
 use crate::domain::notice::{Audience, NoticeKind};
 use crate::domain::time::{shanghai_date, shanghai_display};
 use crate::error::AppResult;
@@ -34,6 +36,23 @@ pub struct DueReminder {
     pub end_date: NaiveDate,
     /// 30 or 7.
     pub offset_days: i32,
+    /// Days from the reminder's day to the end date, as the notice states them.
+    pub days_left: i64,
+}
+
+/// A current term ending soon.
+#[derive(Clone, Debug)]
+pub struct EndingTerm {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Its name.
+    pub business_name: String,
+    /// The contract of the term.
+    pub contract_id: Uuid,
+    /// The term's last day.
+    pub end_date: NaiveDate,
+    /// When the contract was made (reminders due before it are skipped).
+    pub made_at: DateTime<Utc>,
 }
 
 /// Current terms (not renewed: the tenant's end date is the contract's) ending within the
@@ -42,10 +61,11 @@ pub async fn current_terms_ending(
     conn: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
-) -> AppResult<Vec<(TenantId, String, Uuid, NaiveDate)>> {
+) -> AppResult<Vec<EndingTerm>> {
     let backend = conn.get_database_backend();
     let sql = "SELECT t.id AS tenant_id, t.business_name AS business_name, c.id AS contract_id, \
-                      t.term_end_date AS end_date, c.sequence AS sequence \
+                      t.term_end_date AS end_date, c.sequence AS sequence, \
+                      c.created_at AS made_at \
                FROM tenants t JOIN contracts c ON c.tenant_id = t.id \
                  AND c.end_date = t.term_end_date AND c.cancelled_at IS NULL \
                WHERE t.status IN ('pending', 'active') \
@@ -58,19 +78,20 @@ pub async fn current_terms_ending(
             [from.into(), to.into()],
         ))
         .await?;
-    let mut out: Vec<(TenantId, String, Uuid, NaiveDate)> = Vec::new();
+    let mut out: Vec<EndingTerm> = Vec::new();
     for r in rows {
         let tenant = TenantId(r.try_get::<Uuid>("", "tenant_id")?);
         // Highest sequence first: one contract per tenant.
-        if out.last().is_some_and(|(t, ..)| *t == tenant) {
+        if out.last().is_some_and(|t| t.tenant == tenant) {
             continue;
         }
-        out.push((
+        out.push(EndingTerm {
             tenant,
-            r.try_get("", "business_name")?,
-            r.try_get("", "contract_id")?,
-            r.try_get("", "end_date")?,
-        ));
+            business_name: r.try_get("", "business_name")?,
+            contract_id: r.try_get("", "contract_id")?,
+            end_date: r.try_get("", "end_date")?,
+            made_at: r.try_get("", "made_at")?,
+        });
     }
     Ok(out)
 }
@@ -81,7 +102,7 @@ pub async fn due(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<V
     let window = REMINDER_OFFSETS.iter().copied().max().unwrap_or(30) as i64;
     let terms = current_terms_ending(conn, today, today + Duration::days(window)).await?;
     let sent: std::collections::HashSet<(Uuid, i32)> = reminder_ledger::Entity::find()
-        .filter(reminder_ledger::Column::ContractId.is_in(terms.iter().map(|t| t.2)))
+        .filter(reminder_ledger::Column::ContractId.is_in(terms.iter().map(|t| t.contract_id)))
         .all(conn)
         .await?
         .into_iter()
@@ -89,14 +110,15 @@ pub async fn due(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<V
         .collect();
     Ok(terms
         .into_iter()
-        .filter_map(|(tenant, business_name, contract_id, end_date)| {
-            let offset = due_reminder(end_date, now)?;
-            (!sent.contains(&(contract_id, offset))).then_some(DueReminder {
-                tenant,
-                business_name,
-                contract_id,
-                end_date,
+        .filter_map(|t| {
+            let offset = reminder_for_contract(t.end_date, t.made_at, now)?;
+            (!sent.contains(&(t.contract_id, offset))).then_some(DueReminder {
+                tenant: t.tenant,
+                business_name: t.business_name,
+                contract_id: t.contract_id,
+                end_date: t.end_date,
                 offset_days: offset,
+                days_left: days_left(t.end_date, today),
             })
         })
         .collect())
@@ -149,7 +171,7 @@ pub async fn send(state: &AppState, r: &DueReminder, now: DateTime<Utc>) -> AppR
                 "tenant_id": r.tenant,
                 "business_name": r.business_name,
                 "end_date": r.end_date.to_string(),
-                "days_left": r.offset_days,
+                "days_left": r.days_left,
                 "freeze_date": shanghai_display(freeze_instant(r.end_date)).split(' ').next(),
                 "manager_name": manager_name,
                 "contract_id": r.contract_id,

@@ -553,6 +553,15 @@ async fn timeline_of_every_scenario_over_a_simulated_year() {
         tenant_row(&app, &g.id).await.delete_after,
         Some(local(2027, 1, 6, 0, 0))
     );
+    // The date the frozen notice promised is sent, once.
+    tick_at(&app, g_freeze + Duration::minutes(3)).await;
+    let scheduled = notices(&app, Some(&g.id), "deletion_scheduled").await;
+    assert_eq!(scheduled.len(), 1, "one deletion-scheduled notice");
+    assert!(
+        scheduled[0].body.contains("2027-01-06 00:00"),
+        "{}",
+        scheduled[0].body
+    );
     let (status, ready) = status_json(
         app.client
             .get(app.url("/health/ready"))
@@ -1244,7 +1253,7 @@ async fn notices_inbox_broadcast_and_the_planner() {
     assert_eq!(
         for_a,
         [
-            ("reminder", &app.clock.now().to_rfc3339()[..16]),
+            // The 30-day offset had passed when the contract was made: skipped.
             ("reminder", "2026-01-13T02:00"),
             ("freeze", "2026-01-20T16:00"),
             ("purge", "2026-02-04T16:00"),
@@ -1265,13 +1274,13 @@ async fn notices_inbox_broadcast_and_the_planner() {
     assert_eq!(status, 403);
     // …and the sweeps then do exactly that.
     tick_at(&app, app.clock.now()).await;
-    assert_eq!(ledger(&app, &a.contract).await, [30]);
+    assert!(ledger(&app, &a.contract).await.is_empty());
     advance_to(&app, local(2026, 1, 21, 0, 1)).await;
     tick_at(&app, local(2026, 1, 21, 0, 1)).await;
-    assert_eq!(ledger(&app, &a.contract).await, [7, 30]);
+    assert_eq!(ledger(&app, &a.contract).await, [7]);
     assert_eq!(
         audit_times(&app, &a.id, "tenant.renewal_reminded").await,
-        ["2026-01-05T01:00", "2026-01-13T02:00"]
+        ["2026-01-13T02:00"]
     );
     assert_eq!(
         tenant_row(&app, &a.id).await.frozen_at,
@@ -1290,9 +1299,9 @@ async fn notices_inbox_broadcast_and_the_planner() {
         .iter()
         .map(|i| i["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["frozen", "renewal_reminder", "renewal_reminder"]);
+    assert_eq!(kinds, ["frozen", "renewal_reminder"]);
     let (_, unread) = status_json(app.get("/api/v1/inbox/unread-count", &a.owner).await).await;
-    assert_eq!(unread["unread"], 3);
+    assert_eq!(unread["unread"], 2);
     let first = inbox["items"][0]["id"].as_str().unwrap().to_owned();
     let (status, _) = status_json(
         app.post_empty(&format!("/api/v1/inbox/{first}/read"), &b.owner)
@@ -1314,10 +1323,9 @@ async fn notices_inbox_broadcast_and_the_planner() {
     assert_eq!(marked["marked"], 0, "idempotent");
     let (_, page) = status_json(app.get("/api/v1/inbox?unread=true&limit=1", &a.owner).await).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    assert_eq!(page["unread"], 2);
-    assert!(page["next_cursor"].is_string());
+    assert_eq!(page["unread"], 1);
     let (_, marked) = status_json(app.post_empty("/api/v1/inbox/read-all", &a.owner).await).await;
-    assert_eq!(marked["marked"], 2);
+    assert_eq!(marked["marked"], 1);
 
     // Broadcast: agency admins only, validated, to one plan's tenants or all.
     let broadcast = |token: &str, body: Value| {
@@ -1425,4 +1433,49 @@ fn the_calendar_commands_answer_operators() {
         err.contains("2027") && err.contains("outside the working-day calendar"),
         "{err}"
     );
+}
+
+#[actix_web::test]
+async fn a_late_contract_skips_the_reminder_it_missed_and_states_the_real_days_left() {
+    let app = lifecycle_app(None).await;
+    app.clock.set(local(2026, 12, 7, 9, 0));
+    let admin = app.admin_session().await.access_token;
+    let (_, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin,
+            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
+        )
+        .await,
+    )
+    .await;
+    let plan = plan["id"].as_str().unwrap().to_owned();
+    let (am_id, _) = staff_account(&app, &admin, "am.late", "account_manager").await;
+    // Provisioned 19 days before its end: the 30-day reminder's time had passed.
+    let late = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.late",
+        "2026-12-07",
+        "2026-12-26",
+        None,
+        None,
+    )
+    .await;
+    tick_at(&app, local(2026, 12, 7, 10, 0)).await;
+    tick_at(&app, local(2026, 12, 8, 10, 0)).await;
+    assert!(
+        notices(&app, Some(&late.id), "renewal_reminder")
+            .await
+            .is_empty(),
+        "no late \"30 days\" reminder"
+    );
+    advance_to(&app, local(2026, 12, 19, 10, 1)).await;
+    tick_at(&app, local(2026, 12, 19, 10, 1)).await;
+    let sent = notices(&app, Some(&late.id), "renewal_reminder").await;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].title.contains("还有 7 天"), "{}", sent[0].title);
+    assert_eq!(ledger(&app, &late.contract).await, vec![7]);
 }
