@@ -1,8 +1,9 @@
 //! Page layouts: `{"components": [{"id", "type", "props", "children"?}]}`. A layout is
-//! checked as a whole and refused at the JSON pointer (relative to the layout) of its first
-//! fault: unknown key, bad or duplicate id, unknown type, a type outside the plan's apps,
-//! props that break the type's schema, children on a type that takes none, more than
-//! 32 levels or more than 500 components.
+//! checked as a whole and refused with every fault at its JSON pointer (relative to the
+//! layout), in document order: unknown key, bad or duplicate id, unknown type, a type
+//! outside the plan's apps, props that break the type's schema (each property), children
+//! on a type that takes none, more than 32 levels or more than 500 components (which end
+//! the walk).
 
 use super::schema::{AssetRef, Fault, Schema};
 use serde_json::Value;
@@ -41,6 +42,9 @@ struct Walk<'a> {
     ids: HashSet<String>,
     count: usize,
     assets: Vec<AssetRef>,
+    faults: Vec<Fault>,
+    /// Set by a fault that ends the walk (too many components, too deep).
+    ended: bool,
 }
 
 /// Checks `layout` against the catalog and the plan's apps.
@@ -48,30 +52,37 @@ pub fn check_layout(
     layout: &Value,
     catalog: &BTreeMap<String, ComponentSpec>,
     plan_apps: &[String],
-) -> Result<CheckedLayout, Fault> {
-    let root = layout
-        .as_object()
-        .ok_or_else(|| Fault::new("", "布局须为对象", "the layout must be an object"))?;
-    for key in root.keys() {
-        if key != "components" {
-            return Err(Fault::new(
-                &format!("/{key}"),
-                "不支持的字段",
-                "is not a layout field",
-            ));
-        }
+) -> Result<CheckedLayout, Vec<Fault>> {
+    let root = layout.as_object().ok_or_else(|| {
+        vec![Fault::new(
+            "",
+            "布局须为对象",
+            "the layout must be an object",
+        )]
+    })?;
+    if let Some(key) = root.keys().find(|k| *k != "components") {
+        return Err(vec![Fault::new(
+            &format!("/{key}"),
+            "不支持的字段",
+            "is not a layout field",
+        )]);
     }
     let components = root
         .get("components")
-        .ok_or_else(|| Fault::new("/components", "必填", "is required"))?;
+        .ok_or_else(|| vec![Fault::new("/components", "必填", "is required")])?;
     let mut walk = Walk {
         catalog,
         plan_apps,
         ids: HashSet::new(),
         count: 0,
         assets: Vec::new(),
+        faults: Vec::new(),
+        ended: false,
     };
-    walk.components(components, "/components", 1)?;
+    walk.components(components, "/components", 1);
+    if !walk.faults.is_empty() {
+        return Err(walk.faults);
+    }
     Ok(CheckedLayout {
         layout: layout.clone(),
         assets: walk.assets,
@@ -80,30 +91,41 @@ pub fn check_layout(
 }
 
 impl Walk<'_> {
-    fn components(&mut self, value: &Value, pointer: &str, depth: usize) -> Result<(), Fault> {
-        let list = value
-            .as_array()
-            .ok_or_else(|| Fault::new(pointer, "须为数组", "must be an array"))?;
+    /// Walks a list, collecting each component's faults.
+    fn components(&mut self, value: &Value, pointer: &str, depth: usize) {
+        let Some(list) = value.as_array() else {
+            self.faults
+                .push(Fault::new(pointer, "须为数组", "must be an array"));
+            return;
+        };
         for (i, component) in list.iter().enumerate() {
+            if self.ended {
+                return;
+            }
             let p = format!("{pointer}/{i}");
             self.count += 1;
             if self.count > MAX_COMPONENTS {
-                return Err(Fault::new(
+                self.ended = true;
+                self.faults.push(Fault::new(
                     &p,
                     format!("一个页面最多 {MAX_COMPONENTS} 个组件"),
                     format!("a page has at most {MAX_COMPONENTS} components"),
                 ));
+                return;
             }
             if depth > MAX_DEPTH {
-                return Err(Fault::new(
+                self.ended = true;
+                self.faults.push(Fault::new(
                     &p,
                     format!("最多嵌套 {MAX_DEPTH} 层"),
                     format!("components nest at most {MAX_DEPTH} levels"),
                 ));
+                return;
             }
-            self.component(component, &p, depth)?;
+            if let Err(fault) = self.component(component, &p, depth) {
+                self.faults.push(fault);
+            }
         }
-        Ok(())
     }
 
     fn component(&mut self, value: &Value, p: &str, depth: usize) -> Result<(), Fault> {
@@ -164,8 +186,12 @@ impl Walk<'_> {
         }
         let empty = Value::Object(Default::default());
         let props = obj.get("props").unwrap_or(&empty);
-        spec.schema
-            .validate(props, &format!("{p}/props"), &mut self.assets)?;
+        spec.schema.validate_all(
+            props,
+            &format!("{p}/props"),
+            &mut self.assets,
+            &mut self.faults,
+        );
         if let Some(children) = obj.get("children") {
             if !spec.children {
                 return Err(Fault::new(
@@ -174,10 +200,69 @@ impl Walk<'_> {
                     format!("`{ty}` takes no children"),
                 ));
             }
-            self.components(children, &format!("{p}/children"), depth + 1)?;
+            self.components(children, &format!("{p}/children"), depth + 1);
         }
         Ok(())
     }
+}
+
+/// Every link in a checked layout, with its pointer, in document order.
+pub fn layout_links(
+    layout: &Value,
+    catalog: &BTreeMap<String, ComponentSpec>,
+) -> Vec<(String, String)> {
+    fn walk(
+        list: &Value,
+        pointer: &str,
+        catalog: &BTreeMap<String, ComponentSpec>,
+        out: &mut Vec<(String, String)>,
+    ) {
+        for (i, c) in list.as_array().into_iter().flatten().enumerate() {
+            let p = format!("{pointer}/{i}");
+            if let Some(spec) = c
+                .get("type")
+                .and_then(Value::as_str)
+                .and_then(|t| catalog.get(t))
+                && let Some(props) = c.get("props")
+            {
+                spec.schema.links(props, &format!("{p}/props"), out);
+            }
+            if let Some(children) = c.get("children") {
+                walk(children, &format!("{p}/children"), catalog, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(components) = layout.get("components") {
+        walk(components, "/components", catalog, &mut out);
+    }
+    out
+}
+
+/// The slug an in-app link goes to (`pages/<slug>[?query]`).
+pub fn linked_slug(target: &str) -> Option<&str> {
+    let rest = target.strip_prefix("pages/")?;
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+/// The id of the innermost component a JSON pointer (relative to the layout) lies in.
+pub fn component_at(layout: &Value, pointer: &str) -> Option<String> {
+    let mut node = layout;
+    let mut id = None;
+    let mut segments = pointer.split('/').skip(1);
+    while let Some(key) = segments.next() {
+        if key != "components" && key != "children" {
+            break;
+        }
+        let index: usize = segments.next()?.parse().ok()?;
+        node = node.get(key)?.get(index)?;
+        id = node
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or(id);
+    }
+    id
 }
 
 #[cfg(test)]
@@ -208,9 +293,38 @@ mod tests {
     }
 
     fn fault(layout: Value) -> String {
-        check_layout(&layout, &catalog(), &["pages".into()])
-            .unwrap_err()
+        check_layout(&layout, &catalog(), &["pages".into()]).unwrap_err()[0]
             .pointer
+            .clone()
+    }
+
+    #[test]
+    fn every_fault_is_reported_with_its_component() {
+        let layout = json!({"components": [
+            {"id": "a", "type": "text", "props": {}},
+            {"id": "b", "type": "container", "children": [
+                {"id": "c", "type": "text", "props": {"text": 3, "size": 1}},
+                {"id": "d", "type": "nope"}
+            ]},
+            {"id": "e", "type": "text", "props": {"text": "fine"}}
+        ]});
+        let faults = check_layout(&layout, &catalog(), &["pages".into()]).unwrap_err();
+        let pointers: Vec<&str> = faults.iter().map(|f| f.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/components/0/props/text",
+                "/components/1/children/0/props/text",
+                "/components/1/children/1/type"
+            ]
+        );
+        let ids: Vec<Option<String>> = faults
+            .iter()
+            .map(|f| component_at(&layout, &f.pointer))
+            .collect();
+        assert_eq!(ids, [Some("a".into()), Some("c".into()), Some("d".into())]);
+        assert_eq!(component_at(&layout, "/components/9"), None);
+        assert_eq!(component_at(&layout, ""), None);
     }
 
     #[test]

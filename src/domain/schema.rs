@@ -139,6 +139,20 @@ const ANNOTATIONS: &[&str] = &[
     "examples",
 ];
 
+/// `{"zh-CN": "…", "en": "…"}`, both non-empty.
+fn two_languages(v: &Value) -> Result<(), String> {
+    let ok = |lang: &str| {
+        v.get(lang)
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.trim().is_empty())
+    };
+    if ok("zh-CN") && ok("en") && v.as_object().is_some_and(|o| o.len() == 2) {
+        Ok(())
+    } else {
+        Err("must be {\"zh-CN\": …, \"en\": …}, both non-empty".into())
+    }
+}
+
 fn usize_of(v: &Value, key: &str) -> Result<usize, String> {
     v.as_u64()
         .map(|n| n as usize)
@@ -215,6 +229,22 @@ impl Schema {
                     })
                 }
                 "x-rich-text" => s.rich_text = v.as_bool().unwrap_or(false),
+                // The builder's labels: they do not validate, but a wrong shape would
+                // show as a blank label, so it stops the start like a bad keyword.
+                "x-label" | "x-help" => two_languages(v).map_err(|e| format!("`{key}`: {e}"))?,
+                "x-enum-labels" => {
+                    for (value, label) in
+                        v.as_object().ok_or("`x-enum-labels` must be an object")?
+                    {
+                        two_languages(label)
+                            .map_err(|e| format!("`x-enum-labels` of {value}: {e}"))?;
+                    }
+                }
+                "x-widget" => {
+                    if !matches!(v.as_str(), Some("textarea" | "color")) {
+                        return Err("`x-widget` is `textarea` or `color`".into());
+                    }
+                }
                 k if ANNOTATIONS.contains(&k) => {}
                 other => return Err(format!("unsupported keyword `{other}`")),
             }
@@ -222,8 +252,136 @@ impl Schema {
         Ok(s)
     }
 
-    /// Checks `value` (found at `pointer`), collecting asset references into `refs`.
+    /// Checks `value` (found at `pointer`), collecting asset references into `refs`;
+    /// the first fault in document order.
     pub fn validate(
+        &self,
+        value: &Value,
+        pointer: &str,
+        refs: &mut Vec<AssetRef>,
+    ) -> Result<(), Fault> {
+        let mut faults = Vec::new();
+        self.validate_all(value, pointer, refs, &mut faults);
+        match faults.into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks `value` like [`Schema::validate`] but goes on past a fault: one fault per
+    /// value at most, every property and item visited, so an editor can mark them all.
+    pub fn validate_all(
+        &self,
+        value: &Value,
+        pointer: &str,
+        refs: &mut Vec<AssetRef>,
+        faults: &mut Vec<Fault>,
+    ) {
+        if let Err(fault) = self.check_value(value, pointer, refs) {
+            faults.push(fault);
+            return;
+        }
+        if let Some(obj) = value.as_object() {
+            for name in &self.required {
+                if !obj.contains_key(name) {
+                    faults.push(Fault::new(
+                        &format!("{pointer}/{}", escape(name)),
+                        "必填",
+                        "is required",
+                    ));
+                }
+            }
+            for (name, v) in obj {
+                let child = format!("{pointer}/{}", escape(name));
+                match self.properties.get(name) {
+                    Some(sub) => sub.validate_all(v, &child, refs, faults),
+                    None if self.forbid_additional => faults.push(Fault::new(
+                        &child,
+                        "不支持的属性",
+                        "is not a known property",
+                    )),
+                    None => {}
+                }
+            }
+            if !self.one_of.is_empty() {
+                let matching = self
+                    .one_of
+                    .iter()
+                    .filter(|s| s.validate(value, pointer, &mut Vec::new()).is_ok())
+                    .count();
+                if matching != 1 {
+                    let options: Vec<String> =
+                        self.one_of.iter().map(|s| s.required.join("+")).collect();
+                    faults.push(Fault::new(
+                        pointer,
+                        format!("须且只能提供其一：{}", options.join(" / ")),
+                        format!("must have exactly one of: {}", options.join(" / ")),
+                    ));
+                }
+            }
+        }
+        if let Some(items) = value.as_array() {
+            if self.min_items.is_some_and(|m| items.len() < m) {
+                faults.push(Fault::new(
+                    pointer,
+                    format!("至少 {} 项", self.min_items.unwrap()),
+                    format!("must have at least {} items", self.min_items.unwrap()),
+                ));
+            }
+            if self.max_items.is_some_and(|m| items.len() > m) {
+                faults.push(Fault::new(
+                    pointer,
+                    format!("最多 {} 项", self.max_items.unwrap()),
+                    format!("must have at most {} items", self.max_items.unwrap()),
+                ));
+            }
+            if let Some(sub) = &self.items {
+                for (i, item) in items.iter().enumerate() {
+                    sub.validate_all(item, &format!("{pointer}/{i}"), refs, faults);
+                }
+            }
+            if self.rich_text
+                && let Err(fault) = rich_text::validate_nodes(items, pointer, 0, &mut 0)
+            {
+                faults.push(fault);
+            }
+        }
+    }
+
+    /// Every link in `value` (a value this schema accepted): `format: link` strings and
+    /// the `href` of rich-text nodes, with their pointers, in document order.
+    pub fn links(&self, value: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+        if self.format == Some(Format::Link)
+            && let Some(target) = value.as_str()
+        {
+            out.push((pointer.to_owned(), target.to_owned()));
+        }
+        if let Some(obj) = value.as_object() {
+            for (name, v) in obj {
+                if let Some(sub) = self.properties.get(name) {
+                    sub.links(v, &format!("{pointer}/{}", escape(name)), out);
+                }
+            }
+            for sub in &self.one_of {
+                if sub.validate(value, pointer, &mut Vec::new()).is_ok() {
+                    sub.links(value, pointer, out);
+                }
+            }
+        }
+        if let Some(items) = value.as_array() {
+            if let Some(sub) = &self.items {
+                for (i, item) in items.iter().enumerate() {
+                    sub.links(item, &format!("{pointer}/{i}"), out);
+                }
+            }
+            if self.rich_text {
+                rich_text_hrefs(value, pointer, out);
+            }
+        }
+    }
+
+    /// The checks on the value itself (type, enum, string and number bounds, format).
+    fn check_value(
         &self,
         value: &Value,
         pointer: &str,
@@ -292,72 +450,27 @@ impl Schema {
                 ));
             }
         }
-        if let Some(obj) = value.as_object() {
-            for name in &self.required {
-                if !obj.contains_key(name) {
-                    return Err(Fault::new(
-                        &format!("{pointer}/{}", escape(name)),
-                        "必填",
-                        "is required",
-                    ));
-                }
+        Ok(())
+    }
+}
+
+fn rich_text_hrefs(value: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                rich_text_hrefs(item, &format!("{pointer}/{i}"), out);
             }
+        }
+        Value::Object(obj) => {
             for (name, v) in obj {
                 let child = format!("{pointer}/{}", escape(name));
-                match self.properties.get(name) {
-                    Some(sub) => sub.validate(v, &child, refs)?,
-                    None if self.forbid_additional => {
-                        return Err(Fault::new(
-                            &child,
-                            "不支持的属性",
-                            "is not a known property",
-                        ));
-                    }
-                    None => {}
-                }
-            }
-            if !self.one_of.is_empty() {
-                let matching = self
-                    .one_of
-                    .iter()
-                    .filter(|s| s.validate(value, pointer, &mut Vec::new()).is_ok())
-                    .count();
-                if matching != 1 {
-                    let options: Vec<String> =
-                        self.one_of.iter().map(|s| s.required.join("+")).collect();
-                    return Err(Fault::new(
-                        pointer,
-                        format!("须且只能提供其一：{}", options.join(" / ")),
-                        format!("must have exactly one of: {}", options.join(" / ")),
-                    ));
+                match (name.as_str(), v) {
+                    ("href", Value::String(target)) => out.push((child, target.clone())),
+                    _ => rich_text_hrefs(v, &child, out),
                 }
             }
         }
-        if let Some(items) = value.as_array() {
-            if self.min_items.is_some_and(|m| items.len() < m) {
-                return Err(Fault::new(
-                    pointer,
-                    format!("至少 {} 项", self.min_items.unwrap()),
-                    format!("must have at least {} items", self.min_items.unwrap()),
-                ));
-            }
-            if self.max_items.is_some_and(|m| items.len() > m) {
-                return Err(Fault::new(
-                    pointer,
-                    format!("最多 {} 项", self.max_items.unwrap()),
-                    format!("must have at most {} items", self.max_items.unwrap()),
-                ));
-            }
-            if let Some(sub) = &self.items {
-                for (i, item) in items.iter().enumerate() {
-                    sub.validate(item, &format!("{pointer}/{i}"), refs)?;
-                }
-            }
-            if self.rich_text {
-                rich_text::validate_nodes(items, pointer, 0, &mut 0)?;
-            }
-        }
-        Ok(())
+        _ => {}
     }
 }
 

@@ -355,7 +355,7 @@ mod local {
 
 /// An asset: served with its detected type (folder backend, system placeholders) or a
 /// redirect to a short-lived presigned URL (S3). No Referer check: image loads carry none.
-#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid"), ("asset_id" = String, Path, description = "Asset id")),
+#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid, or the tenant id (the builder's preview)"), ("asset_id" = String, Path, description = "Asset id")),
     responses((status = 200, description = "The bytes"), (status = 302, description = "Redirect to a presigned URL"), (status = 404, description = "Not found", body = ErrorBody)))]
 #[get("/client/v1/{appid}/assets/{asset_id}")]
 async fn client_asset(
@@ -372,14 +372,18 @@ async fn client_asset(
             .insert_header((header::CACHE_CONTROL, immutable))
             .body(sys.bytes.clone()));
     }
-    let entry = match state.client_cache.tenant(&state, &appid).await? {
-        Lookup::Tenant(t) => t,
-        Lookup::Unknown => return Err(AppError::new(ErrorCode::NotFound)),
+    // The builder's preview names the tenant instead: it has no appid before binding.
+    let tenant = match uuid::Uuid::parse_str(&appid) {
+        Ok(tenant_id) => crate::domain::ids::TenantId(tenant_id),
+        Err(_) => match state.client_cache.tenant(&state, &appid).await? {
+            Lookup::Tenant(t) => t.tenant,
+            Lookup::Unknown => return Err(AppError::new(ErrorCode::NotFound)),
+        },
     };
     let Ok(id) = uuid::Uuid::parse_str(&asset_id) else {
         return Err(AppError::new(ErrorCode::NotFound));
     };
-    let asset = crate::services::assets::get(&state, entry.tenant, id).await?;
+    let asset = crate::services::assets::get(&state, tenant, id).await?;
     if let Some(url) = state
         .store
         .presigned_get(

@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_page_from_template)
         .service(list_pages)
         .service(create_page)
+        .service(render_unsaved_page)
         .service(get_page)
         .service(replace_page)
         .service(delete_page)
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(restore_page_version)
         .service(preview_page)
         .service(preview_link)
+        .service(publish_check)
         .service(staff_list_pages)
         .service(take_down_page)
         .service(lift_page_takedown);
@@ -190,6 +192,28 @@ async fn create_page(
         .json(page))
 }
 
+/// Renders a layout that is not saved, as publishing would render it, and stores nothing
+/// (the builder's preview). Image URLs are relative and load in the console before the
+/// tenant has an appid. Faults: 422 `validation_failed` with every fault under
+/// `details.errors` (`pointer`, `component_id`, `reason` in zh-CN and en).
+#[utoipa::path(tag = "pages", request_body = PageInput, security(("bearer" = [])),
+    responses((status = 200, description = "The page JSON the client API would serve"),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "`validation_failed` with `details.errors`, or `render_failed`", body = ErrorBody)))]
+#[post("/pages/render")]
+async fn render_unsaved_page(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    body: JsonBody<PageInput, PAGE_BODY_LIMIT>,
+) -> AppResult<HttpResponse> {
+    let rendered =
+        crate::services::page_checks::render_unsaved(&state, access.tenant, body.0).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(rendered.bytes))
+}
+
 /// A page with its draft; `ETag` is its revision.
 #[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
     responses((status = 200, description = "OK", body = PageView), (status = 404, description = "Not found", body = ErrorBody)))]
@@ -250,7 +274,8 @@ async fn delete_page(
 
 /// Publishes the draft as a new immutable version (merchant admin).
 #[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
-    responses((status = 201, description = "Published", body = VersionView), (status = 403, description = "Editors cannot publish", body = ErrorBody), (status = 409, description = "`page_taken_down`", body = ErrorBody)))]
+    responses((status = 201, description = "Published", body = VersionView), (status = 403, description = "Editors cannot publish", body = ErrorBody), (status = 409, description = "`page_taken_down`", body = ErrorBody),
+        (status = 422, description = "`publish_blocked`: `details.errors` names every invalid property, missing asset and dead link (as `GET /pages/{page_id}/publish-check`)", body = ErrorBody)))]
 #[post("/pages/{page_id}/publish")]
 async fn publish_page(
     state: web::Data<AppState>,
@@ -383,6 +408,22 @@ async fn preview_link(
 ) -> AppResult<HttpResponse> {
     let link = crate::services::preview_links::issue(&state, access.tenant, *id).await?;
     Ok(HttpResponse::Created().json(link))
+}
+
+/// What publishing the draft would refuse (every invalid property, missing asset and
+/// link to a page that is not published) and warn about (component types the released
+/// mini-program does not draw).
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = crate::services::page_checks::PublishCheck), (status = 404, description = "Not found", body = ErrorBody)))]
+#[get("/pages/{page_id}/publish-check")]
+async fn publish_check(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<crate::services::page_checks::PublishCheck>> {
+    Ok(web::Json(
+        crate::services::page_checks::check(&state, access.tenant, *id).await?,
+    ))
 }
 
 /// A tenant's pages, for staff (takedown decisions).

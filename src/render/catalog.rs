@@ -282,12 +282,12 @@ impl Catalog {
             let path = format!("pages/{file}");
             let page: StarterPage = serde_json::from_slice(&source.read(&path)?)
                 .with_context(|| format!("page-templates/{path}"))?;
-            let checked = check_layout(&page.layout, &specs, &all_apps).map_err(|f| {
-                anyhow::anyhow!(
-                    "page-templates/{path}: layout{}: {}",
-                    f.pointer,
-                    f.reason.en
-                )
+            let checked = check_layout(&page.layout, &specs, &all_apps).map_err(|faults| {
+                let all: Vec<String> = faults
+                    .iter()
+                    .map(|f| format!("layout{}: {}", f.pointer, f.reason.en))
+                    .collect();
+                anyhow::anyhow!("page-templates/{path}: {}", all.join("; "))
             })?;
             for asset in &checked.assets {
                 if !system_assets.contains_key(&asset.id) {
@@ -299,6 +299,19 @@ impl Catalog {
                 }
             }
             starters.push(page);
+        }
+        // Copied together, the starters link only to each other: none ships a dead link.
+        for page in &starters {
+            for (pointer, target) in crate::domain::layout::layout_links(&page.layout, &specs) {
+                if let Some(slug) = crate::domain::layout::linked_slug(&target)
+                    && !starters.iter().any(|p| p.slug == slug)
+                {
+                    bail!(
+                        "page-templates/pages/{}.json: layout{pointer} links to `{slug}`, which no starter page is",
+                        page.key
+                    );
+                }
+            }
         }
         Ok(Self {
             templates,
@@ -376,6 +389,109 @@ mod tests {
                 .iter()
                 .any(|i| i.type_name == "container" && i.children)
         );
+    }
+
+    /// Every property of every shipped component has a label in both languages, every
+    /// enum value a name: the builder generates its panels from them.
+    #[test]
+    fn every_property_and_enum_value_has_a_label_in_both_languages() {
+        fn walk(schema: &Value, at: &str, missing: &mut Vec<String>) {
+            let labelled = |v: &Value| {
+                ["zh-CN", "en"].iter().all(|l| {
+                    v.get(l)
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| !t.is_empty())
+                })
+            };
+            if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+                for v in values {
+                    let key = v
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string());
+                    if !schema
+                        .get("x-enum-labels")
+                        .and_then(|l| l.get(&key))
+                        .is_some_and(labelled)
+                    {
+                        missing.push(format!("{at}: enum value {key}"));
+                    }
+                }
+            }
+            for (name, sub) in schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let here = format!("{at}/{name}");
+                if !sub.get("x-label").is_some_and(labelled) {
+                    missing.push(format!("{here}: x-label"));
+                }
+                walk(sub, &here, missing);
+            }
+            if let Some(items) = schema.get("items") {
+                walk(items, &format!("{at}[]"), missing);
+            }
+            for (i, sub) in schema
+                .get("oneOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                walk(sub, &format!("{at}|{i}"), missing);
+            }
+        }
+        let c = Catalog::load(None).unwrap();
+        let mut missing = Vec::new();
+        for ty in c.specs().keys() {
+            walk(c.schema_doc(ty).unwrap(), ty, &mut missing);
+        }
+        assert!(
+            missing.is_empty(),
+            "labels missing:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_starter_page_linking_outside_the_starter_set_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["components", "pages", "assets", "app", "notifications"] {
+            let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("page-templates")
+                .join(sub);
+            let to = dir.path().join(sub);
+            std::fs::create_dir_all(&to).unwrap();
+            copy_tree(&from, &to);
+        }
+        let home = dir.path().join("pages/home.json");
+        let text = std::fs::read_to_string(&home).unwrap();
+        assert!(text.contains("\"pages/catalogue\""));
+        std::fs::write(
+            &home,
+            text.replacen("\"pages/catalogue\"", "\"pages/menu\"", 1),
+        )
+        .unwrap();
+        let err = Catalog::load(Some(dir.path())).err().unwrap().to_string();
+        assert!(
+            err.contains("links to `menu`, which no starter page is"),
+            "{err}"
+        );
+    }
+
+    fn copy_tree(from: &Path, to: &Path) {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
     }
 
     #[test]

@@ -116,7 +116,8 @@ pub async fn check_refs(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     refs: &[AssetRef],
-) -> Result<Result<(), Fault>, AppError> {
+) -> Result<Vec<Fault>, AppError> {
+    let mut faults = Vec::new();
     let ids: Vec<Uuid> = refs
         .iter()
         .filter_map(|r| Uuid::parse_str(&r.id).ok())
@@ -150,15 +151,13 @@ pub async fn check_refs(
             AssetKind::Video => MediaKind::Video,
         };
         match kind {
-            None => {
-                return Ok(Err(Fault::new(
-                    &r.pointer,
-                    "素材不存在",
-                    "no such asset in this account",
-                )));
-            }
+            None => faults.push(Fault::new(
+                &r.pointer,
+                "素材不存在",
+                "no such asset in this account",
+            )),
             Some(k) if k != expected => {
-                return Ok(Err(Fault::new(
+                faults.push(Fault::new(
                     &r.pointer,
                     format!(
                         "此处须为{}素材",
@@ -169,12 +168,12 @@ pub async fn check_refs(
                         }
                     ),
                     format!("must reference a {} asset", expected.as_str()),
-                )));
+                ));
             }
             _ => {}
         }
     }
-    Ok(Ok(()))
+    Ok(faults)
 }
 
 /// Replaces the recorded references of a page's draft (`version` 0) or a version.
@@ -409,17 +408,50 @@ pub async fn delete(
 
 /// Turns a layout fault into the 422 answer.
 pub fn layout_error(fault: Fault) -> AppError {
+    layout_faults(vec![fault], &serde_json::Value::Null)
+}
+
+/// Turns a layout's faults (document order, at least one) into the 422 answer: the first
+/// as `pointer` and `reason`, every one under `errors` with the id of the component it
+/// lies in, so an editor marks them all at once.
+pub fn layout_faults(faults: Vec<Fault>, layout: &serde_json::Value) -> AppError {
+    let first = faults
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Fault::new("", "布局有误", "the layout is invalid"));
+    let errors: Vec<serde_json::Value> = faults
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "pointer": f.pointer,
+                "component_id": crate::domain::layout::component_at(layout, &f.pointer),
+                "reason": {"zh-CN": f.reason.zh, "en": f.reason.en},
+            })
+        })
+        .collect();
+    let more = if faults.len() > 1 {
+        (
+            format!("（共 {} 处）", faults.len()),
+            format!(" ({} faults in all)", faults.len()),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     AppError::new(ErrorCode::ValidationFailed)
         .with_message(Localized::new(
-            format!("布局 {} 处有误：{}", fault.pointer, fault.reason.zh),
             format!(
-                "The layout is invalid at {}: {}",
-                fault.pointer, fault.reason.en
+                "布局 {} 处有误：{}{}",
+                first.pointer, first.reason.zh, more.0
+            ),
+            format!(
+                "The layout is invalid at {}: {}{}",
+                first.pointer, first.reason.en, more.1
             ),
         ))
         .with_details(serde_json::json!({
             "field": "layout",
-            "pointer": fault.pointer,
-            "reason": fault.reason.en,
+            "pointer": first.pointer,
+            "reason": first.reason.en,
+            "errors": errors,
         }))
 }

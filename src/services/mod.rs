@@ -13,6 +13,7 @@ pub mod exports;
 pub mod faults;
 pub mod meter;
 pub mod notifications;
+pub mod page_checks;
 pub mod pages;
 pub mod plans;
 pub mod preview_links;

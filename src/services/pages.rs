@@ -9,7 +9,7 @@ use crate::domain::schema::Schema;
 use crate::error::{AppError, AppResult, ErrorCode, Localized};
 use crate::services::RequestMeta;
 use crate::services::assets::{
-    check_refs, layout_error, plan_apps, quota_exceeded, record_refs, tenant_plan,
+    check_refs, layout_faults, plan_apps, quota_exceeded, record_refs, tenant_plan,
 };
 use crate::services::audit::{self, AuditRecord};
 use crate::services::principals::CachedUser;
@@ -138,15 +138,15 @@ fn nav_schema() -> &'static Schema {
     })
 }
 
-struct CheckedPage {
-    slug: String,
-    title: String,
-    navigation_bar: Value,
-    layout: Value,
-    refs: Vec<crate::domain::schema::AssetRef>,
+pub(crate) struct CheckedPage {
+    pub(crate) slug: String,
+    pub(crate) title: String,
+    pub(crate) navigation_bar: Value,
+    pub(crate) layout: Value,
+    pub(crate) refs: Vec<crate::domain::schema::AssetRef>,
 }
 
-async fn check_input(
+pub(crate) async fn check_input(
     state: &AppState,
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -187,11 +187,12 @@ async fn check_input(
             )
         })?;
     let apps = plan_apps(conn, tenant).await?;
-    let checked =
-        check_layout(&input.layout, state.catalog.specs(), &apps).map_err(layout_error)?;
-    check_refs(state, conn, tenant, &checked.assets)
-        .await?
-        .map_err(layout_error)?;
+    let checked = check_layout(&input.layout, state.catalog.specs(), &apps)
+        .map_err(|faults| layout_faults(faults, &input.layout))?;
+    let missing = check_refs(state, conn, tenant, &checked.assets).await?;
+    if !missing.is_empty() {
+        return Err(layout_faults(missing, &input.layout));
+    }
     Ok(CheckedPage {
         slug,
         title,
@@ -201,7 +202,7 @@ async fn check_input(
     })
 }
 
-async fn find_page(
+pub(crate) async fn find_page(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     id: Uuid,
@@ -402,13 +403,14 @@ pub async fn publish(
         return Err(AppError::new(ErrorCode::PageTakenDown)
             .with_details(serde_json::json!({ "reason": page.takedown_reason })));
     }
-    // Plan or assets may have changed since the draft was saved: check again.
+    // Plan, assets or linked pages may have changed since the draft was saved.
+    let errors = crate::services::page_checks::errors(state, &txn, tenant, &page).await?;
+    if !errors.is_empty() {
+        return Err(crate::services::page_checks::blocked(errors));
+    }
     let apps = plan_apps(&txn, tenant).await?;
-    let checked =
-        check_layout(&page.draft_layout, state.catalog.specs(), &apps).map_err(layout_error)?;
-    check_refs(state, &txn, tenant, &checked.assets)
-        .await?
-        .map_err(layout_error)?;
+    let checked = check_layout(&page.draft_layout, state.catalog.specs(), &apps)
+        .map_err(|faults| layout_faults(faults, &page.draft_layout))?;
     let version = page.published_version.unwrap_or(0).max(
         page_versions::Entity::find()
             .filter(page_versions::Column::PageId.eq(id))

@@ -235,9 +235,13 @@ pub async fn put_tab_bar(
             ..r
         })
         .collect();
-    check_refs(state, &txn, tenant, &refs)
+    if let Some(fault) = check_refs(state, &txn, tenant, &refs)
         .await?
-        .map_err(layout_error)?;
+        .into_iter()
+        .next()
+    {
+        return Err(layout_error(fault));
+    }
     let current = load(&txn, tenant).await?;
     save(
         &txn,

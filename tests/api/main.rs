@@ -6,6 +6,7 @@ mod support;
 mod agency;
 mod assets;
 mod auth;
+mod builder;
 mod client;
 mod console;
 mod deploy;

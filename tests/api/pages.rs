@@ -502,7 +502,8 @@ async fn tab_bar_theme_templates_quota_and_takedown() {
         (422, Some("tab_bar/items/0/page_id")),
         "drafts are refused"
     );
-    for id in [&ids[3], &ids[0]] {
+    // The starters link to each other: the linked pages go live first.
+    for id in [&ids[2], &ids[1], &ids[3], &ids[0]] {
         let (status, _) = status_json(
             app.post_empty(&format!("/api/v1/pages/{id}/publish"), &owner)
                 .await,

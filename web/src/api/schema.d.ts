@@ -417,6 +417,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pages/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renders a layout that is not saved, as publishing would render it, and stores nothing
+         *     (the builder's preview). Image URLs are relative and load in the console before the
+         *     tenant has an appid. Faults: 422 `validation_failed` with every fault under
+         *     `details.errors` (`pointer`, `component_id`, `reason` in zh-CN and en).
+         */
+        post: operations["render_unsaved_page"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pages/{page_id}": {
         parameters: {
             query?: never;
@@ -490,6 +512,27 @@ export interface paths {
         put?: never;
         /** Publishes the draft as a new immutable version (merchant admin). */
         post: operations["publish_page"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pages/{page_id}/publish-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What publishing the draft would refuse (every invalid property, missing asset and
+         *     link to a page that is not published) and warn about (component types the released
+         *     mini-program does not draw).
+         */
+        get: operations["publish_check"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3171,6 +3214,24 @@ export interface components {
             /** @description The token the mini-program sends. */
             token: string;
         };
+        /** @description One thing wrong with (or worth knowing about) a page before it goes live. */
+        Problem: {
+            /** @description The component it lies in. */
+            component_id?: string | null;
+            /**
+             * @description `invalid` (a property breaks its schema), `missing_asset`, `dead_link` (a page that
+             *     does not exist or is not published), `unsupported_component` (warning).
+             */
+            kind: string;
+            /** @description JSON pointer into the layout. */
+            pointer?: string | null;
+            /** @description What is wrong. */
+            reason: components["schemas"]["Reason"];
+            /** @description For a dead link: the slug it points to. */
+            target?: string | null;
+            /** @description For an unsupported component: its type. */
+            type?: string | null;
+        };
         /** @description Everything provisioning needs. */
         ProvisionInput: {
             /**
@@ -3213,6 +3274,15 @@ export interface components {
             /** @description The tenant (pending until the contract's activation rule is met). */
             tenant: components["schemas"]["TenantView"];
         };
+        /** @description The answer of `GET /pages/{id}/publish-check`. */
+        PublishCheck: {
+            /** @description What refuses the publish, all of it. */
+            errors: components["schemas"]["Problem"][];
+            /** @description No errors: publishing would go through. */
+            ok: boolean;
+            /** @description What the merchant should know (the page still publishes). */
+            warnings: components["schemas"]["Problem"][];
+        };
         /** @description A quota the tenant already exceeds under a renewal's plan. */
         QuotaWarning: {
             /** @description `pages` or `storage`. */
@@ -3238,6 +3308,13 @@ export interface components {
             };
             /** @description `ready` or `not_ready`. */
             status: string;
+        };
+        /** @description A reason in both languages, as the console shows it. */
+        Reason: {
+            /** @description English. */
+            en: string;
+            /** @description Simplified Chinese. */
+            "zh-CN": string;
         };
         /** @description A reason, required for every takedown change. */
         ReasonRequest: {
@@ -4921,6 +4998,46 @@ export interface operations {
             };
         };
     };
+    render_unsaved_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageInput"];
+            };
+        };
+        responses: {
+            /** @description The page JSON the client API would serve */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed` with `details.errors`, or `render_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_page: {
         parameters: {
             query?: never;
@@ -5164,6 +5281,47 @@ export interface operations {
             };
             /** @description `page_taken_down` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `publish_blocked`: `details.errors` names every invalid property, missing asset and dead link (as `GET /pages/{page_id}/publish-check`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Page id */
+                page_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishCheck"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8105,7 +8263,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Mini-program appid */
+                /** @description Mini-program appid, or the tenant id (the builder's preview) */
                 appid: string;
                 /** @description Asset id */
                 asset_id: string;

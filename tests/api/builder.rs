@@ -1,0 +1,239 @@
+//! The builder's server side: rendering an unsaved layout, every fault at once, the
+//! publish check (dead links, missing assets, types the released mini-program does not
+//! draw).
+
+use crate::agency::plan_terms;
+use crate::assets::{BANNER_PNG, upload};
+use crate::pages::{active_tenant, agency, create_page, page};
+use crate::support::{spawn_app, status_json};
+use serde_json::{Value, json};
+
+#[actix_web::test]
+async fn an_unsaved_layout_renders_with_images_that_load_before_binding() {
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (tenant, owner) = active_tenant(&app, &agency, plan_terms(298_000), "shop.render").await;
+    let (status, asset) = upload(&app, &owner, "slide.png", BANNER_PNG.to_vec()).await;
+    assert_eq!(status, 201, "{asset}");
+    let asset = asset["id"].as_str().unwrap();
+
+    let draft = page(
+        "home",
+        json!([
+            {"id": "title", "type": "text", "props": {"text": "春季上新"}},
+            {"id": "slides", "type": "carousel", "props": {"slides": [{"asset_id": asset}]}}
+        ]),
+    );
+    let res = app.post_json("/api/v1/pages/render", &owner, &draft).await;
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let (status, rendered) = status_json(res).await;
+    assert_eq!(status, 200, "{rendered}");
+    let text = rendered.to_string();
+    assert!(text.contains("春季上新"), "{rendered}");
+    let url = format!("/client/v1/{tenant}/assets/{asset}");
+    assert!(text.contains(&format!("\"{url}\"")), "{rendered}");
+    // The tenant has no appid, and the image still loads.
+    let image = app.client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.bytes().await.unwrap().as_ref(), BANNER_PNG);
+    // Another tenant's id does not reach this tenant's asset.
+    let stranger = uuid::Uuid::now_v7();
+    let res = app
+        .client
+        .get(app.url(&format!("/client/v1/{stranger}/assets/{asset}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // Nothing was stored.
+    let (_, list) = status_json(app.get("/api/v1/pages", &owner).await).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+
+    // Every fault at once, each with its component.
+    let broken = page(
+        "home",
+        json!([
+            {"id": "gap", "type": "spacer", "props": {"height_rpx": -5}},
+            {"id": "box", "type": "container", "props": {}, "children": [
+                {"id": "pic", "type": "image", "props": {"asset_id": "not-an-asset", "mode": "sideways"}}
+            ]},
+            {"id": "fine", "type": "text", "props": {"text": "ok"}}
+        ]),
+    );
+    for path in ["/api/v1/pages/render", "/api/v1/pages"] {
+        let (status, body) = status_json(app.post_json(path, &owner, &broken).await).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("validation_failed")),
+            "{body}"
+        );
+        let errors: Vec<(String, String)> = body["details"]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert!(e["reason"]["zh-CN"].is_string() && e["reason"]["en"].is_string());
+                (
+                    e["pointer"].as_str().unwrap().to_owned(),
+                    e["component_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("/components/0/props/height_rpx".into(), "gap".into()),
+                (
+                    "/components/1/children/0/props/asset_id".into(),
+                    "pic".into()
+                ),
+                ("/components/1/children/0/props/mode".into(), "pic".into()),
+            ],
+            "{body}"
+        );
+        assert_eq!(body["details"]["pointer"], "/components/0/props/height_rpx");
+    }
+    // A missing asset is named too.
+    let missing = uuid::Uuid::now_v7();
+    let (status, body) = status_json(
+        app.post_json(
+            "/api/v1/pages/render",
+            &owner,
+            &page(
+                "home",
+                json!([{"id": "pic", "type": "image", "props": {"asset_id": missing}}]),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"]["errors"][0]["component_id"], "pic");
+    assert_eq!(
+        body["details"]["errors"][0]["pointer"],
+        "/components/0/props/asset_id"
+    );
+}
+
+#[actix_web::test]
+async fn publishing_names_every_dead_link_and_goes_through_once_they_are_live() {
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (_, owner) = active_tenant(&app, &agency, plan_terms(298_000), "shop.links").await;
+    let links = page(
+        "home",
+        json!([
+            {"id": "to-menu", "type": "button", "props": {"text": "菜单", "link": "pages/menu?from=home"}},
+            {"id": "to-self", "type": "button", "props": {"text": "刷新", "link": "pages/home"}},
+            {"id": "web", "type": "button", "props": {"text": "官网", "link": "https://shop.example.cn"}},
+            {"id": "story", "type": "rich_text", "props": {"nodes": [{"name": "a", "attrs": {"href": "pages/about"}, "children": [{"type": "text", "text": "关于"}]}]}}
+        ]),
+    );
+    // A draft with dead links saves.
+    let (status, home) = create_page(&app, &owner, &links).await;
+    assert_eq!(status, 201, "{home}");
+    let home = home["id"].as_str().unwrap().to_owned();
+
+    let (status, check) = status_json(
+        app.get(&format!("/api/v1/pages/{home}/publish-check"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{check}");
+    assert_eq!(check["ok"], false);
+    let dead = |v: &Value| -> Vec<(String, String, String)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert_eq!(e["kind"], "dead_link");
+                (
+                    e["pointer"].as_str().unwrap().to_owned(),
+                    e["component_id"].as_str().unwrap().to_owned(),
+                    e["target"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        (
+            "/components/0/props/link".to_owned(),
+            "to-menu".to_owned(),
+            "menu".to_owned(),
+        ),
+        (
+            "/components/3/props/nodes/0/attrs/href".to_owned(),
+            "story".to_owned(),
+            "about".to_owned(),
+        ),
+    ];
+    assert_eq!(dead(&check["errors"]), expected, "{check}");
+    assert_eq!(check["warnings"], json!([]));
+
+    let (status, refused) = status_json(
+        app.post_empty(&format!("/api/v1/pages/{home}/publish"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("publish_blocked")),
+        "{refused}"
+    );
+    assert_eq!(dead(&refused["details"]["errors"]), expected);
+    assert!(
+        refused["message"].as_str().unwrap().contains("menu"),
+        "{refused}"
+    );
+    let (_, versions) = status_json(
+        app.get(&format!("/api/v1/pages/{home}/versions"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        versions.as_array().map(Vec::len).unwrap_or(0),
+        0,
+        "{versions}"
+    );
+
+    // A page that exists but is not published is still dead; published, it is live.
+    for slug in ["menu", "about"] {
+        let (status, p) = create_page(
+            &app,
+            &owner,
+            &page(
+                slug,
+                json!([{"id": "t", "type": "text", "props": {"text": slug}}]),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{p}");
+        let id = p["id"].as_str().unwrap();
+        if slug == "menu" {
+            let (_, check) = status_json(
+                app.get(&format!("/api/v1/pages/{home}/publish-check"), &owner)
+                    .await,
+            )
+            .await;
+            assert_eq!(dead(&check["errors"]), expected);
+        }
+        let (status, v) = status_json(
+            app.post_empty(&format!("/api/v1/pages/{id}/publish"), &owner)
+                .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{v}");
+    }
+    let (_, check) = status_json(
+        app.get(&format!("/api/v1/pages/{home}/publish-check"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(check, json!({"ok": true, "errors": [], "warnings": []}));
+    let (status, v) = status_json(
+        app.post_empty(&format!("/api/v1/pages/{home}/publish"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+}
