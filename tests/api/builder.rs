@@ -237,3 +237,106 @@ async fn publishing_names_every_dead_link_and_goes_through_once_they_are_live() 
     .await;
     assert_eq!(status, 201, "{v}");
 }
+
+#[actix_web::test]
+async fn a_type_the_released_mini_program_does_not_draw_is_a_warning_not_a_refusal() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (tenant, owner) = active_tenant(&app, &agency, plan_terms(298_000), "shop.types").await;
+    let (status, created) = create_page(
+        &app,
+        &owner,
+        &page(
+            "home",
+            json!([
+                {"id": "hours", "type": "business_hours", "props": {"entries": [{"days": "每天", "open": "09:00", "close": "21:00"}]}},
+                {"id": "hello", "type": "text", "props": {"text": "你好"}}
+            ]),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let check = || async {
+        status_json(
+            app.get(&format!("/api/v1/pages/{id}/publish-check"), &owner)
+                .await,
+        )
+        .await
+        .1
+    };
+    assert_eq!(check().await["warnings"], json!([]), "nothing released yet");
+
+    // Released: a code template whose package draws text but not business hours.
+    let now = app.state.clock.now();
+    entity::code_templates::Model {
+        id: uuid::Uuid::now_v7(),
+        template_id: 7,
+        user_version: "1.0.0".into(),
+        user_desc: "v1".into(),
+        is_current: true,
+        supported_types: Some(json!(["text"])),
+        created_by: None,
+        created_at: now,
+    }
+    .into_active_model()
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    entity::deploy_runs::Model {
+        id: uuid::Uuid::now_v7(),
+        tenant_id: uuid::Uuid::parse_str(&tenant).unwrap(),
+        appid: "wx00000000000000aa".into(),
+        template_id: 7,
+        user_version: "1.0.0".into(),
+        user_desc: "v1".into(),
+        status: "released".into(),
+        step: "done".into(),
+        auto_release: true,
+        auditid: Some(1),
+        audit_reason: None,
+        gray_percentage: None,
+        qr_key: None,
+        errcode: None,
+        error_message: None,
+        requested_by: None,
+        rollout_id: None,
+        driver_until: None,
+        created_at: now,
+        updated_at: now,
+        finished_at: Some(now),
+    }
+    .into_active_model()
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let check = check().await;
+    assert_eq!(check["ok"], true, "{check}");
+    let warnings = check["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{check}");
+    assert_eq!(
+        (
+            warnings[0]["kind"].as_str(),
+            warnings[0]["type"].as_str(),
+            warnings[0]["component_id"].as_str()
+        ),
+        (
+            Some("unsupported_component"),
+            Some("business_hours"),
+            Some("hours")
+        )
+    );
+    assert!(
+        warnings[0]["reason"]["zh-CN"]
+            .as_str()
+            .unwrap()
+            .contains("1.0.0")
+    );
+    let (status, v) = status_json(
+        app.post_empty(&format!("/api/v1/pages/{id}/publish"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+}
