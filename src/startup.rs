@@ -76,7 +76,7 @@ pub async fn build_state(
         Duration::milliseconds(settings.jobs.backoff_max_ms),
         Duration::seconds(settings.jobs.lease_secs),
     );
-    Ok(AppState {
+    let state = AppState {
         db: connection,
         clock,
         settings: Arc::new(settings.clone()),
@@ -111,7 +111,17 @@ pub async fn build_state(
             .map(Arc::new),
         sms: crate::services::sms::SmsPlatform::from_config(settings, secrets)?.map(Arc::new),
         setup: Default::default(),
-    })
+    };
+    // Years added through the API count from the first request on, and so does the
+    // coverage metric: a scrape before the first tick must not read 0 days.
+    if let Err(e) = state.calendar.refresh_database(&state.db).await {
+        tracing::error!(error = %format!("{e:#}"), "calendar years in the database not loaded");
+    }
+    let today = crate::domain::time::shanghai_date(state.clock.now());
+    if let Some((_, days_left)) = state.calendar.coverage(today) {
+        state.metrics.calendar_coverage_days.set(days_left);
+    }
+    Ok(state)
 }
 
 /// The product's sweeps, in the order every tick runs them.

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod audit_events;
+pub mod calendar_years;
 pub mod code_templates;
 pub mod contact_changes;
 pub mod contract_milestones;

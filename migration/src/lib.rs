@@ -12,6 +12,7 @@ mod m20261123_000006_deploys;
 mod m20261123_000007_rollouts;
 mod m20261123_000008_sms;
 mod m20261207_000009_console;
+mod m20261207_000010_calendar_years;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_rollouts::Migration),
             Box::new(m20261123_000008_sms::Migration),
             Box::new(m20261207_000009_console::Migration),
+            Box::new(m20261207_000010_calendar_years::Migration),
         ]
     }
 }

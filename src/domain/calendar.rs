@@ -55,6 +55,24 @@ pub struct OutsideCoverage {
     pub covered: String,
 }
 
+/// Why one year's arrangement cannot be used, at the field (`holidays[3]`).
+#[derive(Clone, Debug)]
+pub struct YearFault {
+    /// The offending entry.
+    pub field: String,
+    /// Why, in both languages.
+    pub reason: crate::error::Localized,
+}
+
+impl YearFault {
+    fn new(field: String, zh: String, en: String) -> Self {
+        Self {
+            field,
+            reason: crate::error::Localized::new(zh, en),
+        }
+    }
+}
+
 /// A calendar file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CalendarFileError {
@@ -101,41 +119,84 @@ impl WorkdayCalendar {
     /// [...], "workdays": [...]}}}`, where `workdays` are the weekend make-up days.
     pub fn parse(text: &str) -> Result<Self, CalendarFileError> {
         let file: ArrangementFile = serde_json::from_str(text)?;
-        let mut years = BTreeMap::new();
+        let mut calendar = Self::default();
         for (year, facts) in file.years {
             let year: i32 = year
                 .parse()
                 .map_err(|_| CalendarFileError::Invalid(format!("`{year}` is not a year")))?;
-            let mut arrangement = YearArrangement::default();
-            for d in facts.holidays {
-                if d.year() != year {
-                    return Err(CalendarFileError::Invalid(format!(
-                        "holiday {d} is listed under {year}"
-                    )));
-                }
-                arrangement.holidays.insert(d);
-            }
-            for d in facts.workdays {
-                if d.year() != year {
-                    return Err(CalendarFileError::Invalid(format!(
-                        "make-up day {d} is listed under {year}"
-                    )));
-                }
-                if !is_weekend(d) {
-                    return Err(CalendarFileError::Invalid(format!(
-                        "make-up day {d} is not a Saturday or Sunday"
-                    )));
-                }
-                if arrangement.holidays.contains(&d) {
-                    return Err(CalendarFileError::Invalid(format!(
-                        "{d} is both a holiday and a make-up day"
-                    )));
-                }
-                arrangement.makeup.insert(d);
-            }
-            years.insert(year, arrangement);
+            let one = Self::year(year, &facts.holidays, &facts.workdays).map_err(|f| {
+                CalendarFileError::Invalid(format!("{year}: {}: {}", f.field, f.reason.en))
+            })?;
+            calendar.years.extend(one.years);
         }
-        Ok(Self { years })
+        Ok(calendar)
+    }
+
+    /// One year's arrangement from its holidays and weekend make-up working days: every
+    /// date inside `year`, make-up days on a Saturday or Sunday, no date in both lists.
+    pub fn year(
+        year: i32,
+        holidays: &[NaiveDate],
+        workdays: &[NaiveDate],
+    ) -> Result<Self, YearFault> {
+        let mut arrangement = YearArrangement::default();
+        for (i, d) in holidays.iter().enumerate() {
+            if d.year() != year {
+                return Err(YearFault::new(
+                    format!("holidays[{i}]"),
+                    format!("{d} 不在 {year} 年内"),
+                    format!("{d} is not in {year}"),
+                ));
+            }
+            arrangement.holidays.insert(*d);
+        }
+        for (i, d) in workdays.iter().enumerate() {
+            if d.year() != year {
+                return Err(YearFault::new(
+                    format!("workdays[{i}]"),
+                    format!("{d} 不在 {year} 年内"),
+                    format!("{d} is not in {year}"),
+                ));
+            }
+            if !is_weekend(*d) {
+                return Err(YearFault::new(
+                    format!("workdays[{i}]"),
+                    format!("调休上班日 {d} 须为周六或周日"),
+                    format!("make-up day {d} is not a Saturday or Sunday"),
+                ));
+            }
+            if arrangement.holidays.contains(d) {
+                return Err(YearFault::new(
+                    format!("workdays[{i}]"),
+                    format!("{d} 同时列为假日和调休上班日"),
+                    format!("{d} is both a holiday and a make-up day"),
+                ));
+            }
+            arrangement.makeup.insert(*d);
+        }
+        Ok(Self {
+            years: BTreeMap::from([(year, arrangement)]),
+        })
+    }
+
+    /// The years this calendar has an arrangement for.
+    pub fn years(&self) -> Vec<i32> {
+        self.years.keys().copied().collect()
+    }
+
+    /// Whether it has `year`'s arrangement.
+    pub fn has_year(&self, year: i32) -> bool {
+        self.years.contains_key(&year)
+    }
+
+    /// A year's holidays and make-up working days, sorted.
+    pub fn year_lists(&self, year: i32) -> Option<(Vec<NaiveDate>, Vec<NaiveDate>)> {
+        self.years.get(&year).map(|a| {
+            (
+                a.holidays.iter().copied().collect(),
+                a.makeup.iter().copied().collect(),
+            )
+        })
     }
 
     /// This calendar with `other`'s years added; a year in both is taken from `other`

@@ -12,7 +12,7 @@ use crate::services::notifications::{
     self, BroadcastCreated, BroadcastInput, InboxPage, InboxQuery,
 };
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -24,6 +24,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(mark_inbox_read)
         .service(broadcast_notice)
         .service(lifecycle_plan)
+        .service(list_calendar_years)
+        .service(put_calendar_year)
         .service(request_export)
         .service(list_exports)
         .service(download_export);
@@ -165,6 +167,48 @@ async fn broadcast_notice(
 ) -> AppResult<HttpResponse> {
     let created = notifications::broadcast(&state, &admin.0.user, &meta, body.0).await?;
     Ok(HttpResponse::Accepted().json(created))
+}
+
+/// The working-day calendar in force: every year with its holidays and make-up days and
+/// where it comes from, and how far deletion dates can be computed (staff).
+#[utoipa::path(tag = "lifecycle", security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = crate::services::calendar_years::CalendarView), (status = 403, description = "Not staff", body = ErrorBody)))]
+#[get("/calendar/years")]
+async fn list_calendar_years(
+    state: web::Data<AppState>,
+    _staff: Staff,
+) -> AppResult<web::Json<crate::services::calendar_years::CalendarView>> {
+    Ok(web::Json(
+        crate::services::calendar_years::list(&state).await?,
+    ))
+}
+
+/// Adds a year's arrangement from the State Council's notice, or corrects one added before
+/// (agency admins): every date inside the year, make-up days on weekends, no date in both
+/// lists. In force at once here and on every instance at its next tick; deletion dates it
+/// reaches are filled in and announced, and a correction moves announced dates later only.
+#[utoipa::path(tag = "lifecycle", params(("year" = i32, Path, description = "The year, e.g. 2027")), request_body = crate::services::calendar_years::YearInput, security(("bearer" = [])),
+    responses((status = 201, description = "Added", body = crate::services::calendar_years::YearView),
+        (status = 200, description = "Corrected", body = crate::services::calendar_years::YearView),
+        (status = 403, description = "Not an agency admin", body = ErrorBody),
+        (status = 409, description = "`calendar_year_shipped`: the binary ships this year", body = ErrorBody),
+        (status = 422, description = "A date is invalid (`details.field`: `holidays[i]`, `workdays[i]`, `year`, `source`)", body = ErrorBody)))]
+#[put("/calendar/years/{year}")]
+async fn put_calendar_year(
+    state: web::Data<AppState>,
+    admin: AgencyAdmin,
+    meta: RequestMeta,
+    year: web::Path<i32>,
+    body: JsonBody<crate::services::calendar_years::YearInput>,
+) -> AppResult<HttpResponse> {
+    let (created, view) =
+        crate::services::calendar_years::put_year(&state, &admin.0.user, &meta, *year, body.0)
+            .await?;
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
 }
 
 /// Planner window.

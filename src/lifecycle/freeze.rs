@@ -679,32 +679,106 @@ pub async fn fill_missing_deletion_times(state: &AppState, now: DateTime<Utc>) -
             .await?;
             // The frozen notice said the date would follow: it does, to the merchant and
             // the account manager, with the notice's job in the same transaction.
-            crate::services::notifications::create(
-                &txn,
-                state,
-                crate::services::notifications::NewNotice {
-                    kind: crate::domain::notice::NoticeKind::DeletionScheduled,
-                    tenant: Some(TenantId(t.id)),
-                    audience: crate::domain::notice::Audience::TenantAndManager,
-                    plan_id: None,
-                    data: serde_json::json!({
-                        "tenant_id": t.id,
-                        "business_name": t.business_name,
-                        "end_date": end.to_string(),
-                        "frozen_at": t.frozen_at.map(crate::domain::time::shanghai_display),
-                        "delete_after": crate::domain::time::shanghai_display(due),
-                        "delete_date": crate::domain::time::shanghai_date(due).to_string(),
-                        "delete_after_utc": due,
-                    }),
-                    dedup_key: Some(format!("deletion_scheduled:{}:{}", t.id, due.timestamp())),
-                    created_by: None,
-                },
-            )
-            .await?;
+            announce_deletion(&txn, state, &t, end, due, None).await?;
             filled += 1;
         }
         txn.commit().await?;
         state.invalidate_tenant(TenantId(t.id));
     }
     Ok(filled)
+}
+
+/// Tells the merchant and the account manager the deletion time (`previous`: the time it
+/// replaces), once per tenant and time.
+async fn announce_deletion(
+    txn: &impl ConnectionTrait,
+    state: &AppState,
+    t: &tenants::Model,
+    end: NaiveDate,
+    due: DateTime<Utc>,
+    previous: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    notifications::create(
+        txn,
+        state,
+        NewNotice {
+            kind: NoticeKind::DeletionScheduled,
+            tenant: Some(TenantId(t.id)),
+            audience: Audience::TenantAndManager,
+            plan_id: None,
+            data: serde_json::json!({
+                "tenant_id": t.id,
+                "business_name": t.business_name,
+                "end_date": end.to_string(),
+                "frozen_at": t.frozen_at.map(crate::domain::time::shanghai_display),
+                "delete_after": crate::domain::time::shanghai_display(due),
+                "delete_date": shanghai_date(due).to_string(),
+                "delete_after_utc": due,
+                "previous_delete_after": previous.map(crate::domain::time::shanghai_display),
+            }),
+            dedup_key: Some(format!("deletion_scheduled:{}:{}", t.id, due.timestamp())),
+            created_by: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// After the calendar changed (a year added or corrected): deletion times not yet due are
+/// computed again; a later time replaces the announced one and is announced, an earlier
+/// one is ignored — a merchant is never deleted before the date it was told. Returns how
+/// many moved.
+pub async fn reschedule_deletions(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
+    let calendar = state.calendar.current();
+    let scheduled = tenants::Entity::find()
+        .filter(tenants::Column::Status.eq(TenantStatus::Frozen.as_str()))
+        .filter(tenants::Column::DeleteAfter.gt(now))
+        .all(&state.db)
+        .await?;
+    let mut moved = 0;
+    for t in scheduled {
+        let (Some(end), Some(announced)) = (t.term_end_date, t.delete_after) else {
+            continue;
+        };
+        let Ok(due) = delete_after(&calendar, end) else {
+            continue;
+        };
+        if due <= announced {
+            continue;
+        }
+        let txn = db::begin_write(&state.db).await?;
+        let updated = tenants::Entity::update_many()
+            .col_expr(tenants::Column::DeleteAfter, Expr::value(Some(due)))
+            .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
+            .filter(tenants::Column::Id.eq(t.id))
+            .filter(tenants::Column::Status.eq(TenantStatus::Frozen.as_str()))
+            .filter(tenants::Column::DeleteAfter.eq(announced))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 1 {
+            audit::record(
+                &txn,
+                now,
+                AuditRecord {
+                    actor: Actor::system(),
+                    tenant_id: Some(TenantId(t.id)),
+                    action: "tenant.deletion_rescheduled",
+                    subject_type: "tenant",
+                    subject_id: Some(t.id.to_string()),
+                    summary: serde_json::json!({
+                        "end_date": end,
+                        "delete_after": due,
+                        "previous_delete_after": announced,
+                    }),
+                    request_id: None,
+                },
+            )
+            .await?;
+            announce_deletion(&txn, state, &t, end, due, Some(announced)).await?;
+            moved += 1;
+        }
+        txn.commit().await?;
+        state.invalidate_tenant(TenantId(t.id));
+    }
+    Ok(moved)
 }

@@ -56,7 +56,8 @@ pub async fn mark_period_done(
     Ok(())
 }
 
-/// Freeze at expiry, plus the calendar's upkeep: re-read the operator's calendar file,
+/// Freeze at expiry, plus the calendar's upkeep: re-read the years added through the API
+/// and the operator's calendar file,
 /// fill in deletion times the calendar now reaches, alert when coverage runs short.
 pub struct FreezeSweep;
 
@@ -71,10 +72,24 @@ impl Sweep for FreezeSweep {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            if let Err(e) = state.calendar.refresh() {
+            let mut changed = match state.calendar.refresh_database(&state.db).await {
+                Ok(changed) => changed,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "calendar years in the database not loaded");
+                    false
+                }
+            };
+            match state.calendar.refresh() {
+                Ok(file_changed) => changed |= file_changed,
                 // The calendar in effect stays; the operator sees this in the log and in
                 // readiness (coverage does not grow).
-                tracing::error!(error = %format!("{e:#}"), "calendar file not loaded");
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "calendar file not loaded"),
+            }
+            if changed {
+                let moved = freeze::reschedule_deletions(state, now).await?;
+                if moved > 0 {
+                    tracing::info!(moved, "deletion times moved by a calendar change");
+                }
             }
             let today = shanghai_date(now);
             if let Some((until, days_left)) = state.calendar.coverage(today) {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod calendar_years;
 pub mod client_cache;
 pub mod client_content;
 pub mod client_sync;

@@ -54,7 +54,7 @@ pub async fn settle(app: &TestApp) {
 }
 
 /// Ticks at `at` and lets the jobs it queued run.
-async fn tick_at(app: &TestApp, at: DateTime<Utc>) {
+pub async fn tick_at(app: &TestApp, at: DateTime<Utc>) {
     app.clock.set(at);
     let report = app.scheduler.tick(&app.state, at).await;
     assert!(
@@ -67,7 +67,7 @@ async fn tick_at(app: &TestApp, at: DateTime<Utc>) {
 
 /// Ticks at 00:00 and 10:00 Asia/Shanghai of every day after the clock up to `target`
 /// (exclusive), then sets the clock to `target` without ticking.
-async fn advance_to(app: &TestApp, target: DateTime<Utc>) {
+pub async fn advance_to(app: &TestApp, target: DateTime<Utc>) {
     let mut day = weapp_builder::domain::time::shanghai_date(app.clock.now());
     loop {
         for hour in [0, 10] {
@@ -84,7 +84,7 @@ async fn advance_to(app: &TestApp, target: DateTime<Utc>) {
     app.clock.set(target);
 }
 
-async fn tenant_row(app: &TestApp, id: &str) -> tenants::Model {
+pub async fn tenant_row(app: &TestApp, id: &str) -> tenants::Model {
     tenants::Entity::find_by_id(uuid::Uuid::parse_str(id).unwrap())
         .one(&app.state.db)
         .await
@@ -119,7 +119,7 @@ pub struct Shop {
 /// Provisions a tenant for `start..=end`, pays it in full (or the first milestone with
 /// `milestones`) and signs its merchant admin in.
 #[allow(clippy::too_many_arguments)]
-async fn shop(
+pub async fn shop(
     app: &TestApp,
     admin: &str,
     manager: &str,
@@ -200,7 +200,7 @@ pub async fn renew(app: &TestApp, admin: &str, tenant: &str) -> (String, i64) {
     )
 }
 
-async fn notices(app: &TestApp, tenant: Option<&str>, kind: &str) -> Vec<notifications::Model> {
+pub async fn notices(app: &TestApp, tenant: Option<&str>, kind: &str) -> Vec<notifications::Model> {
     let mut q = notifications::Entity::find().filter(notifications::Column::Kind.eq(kind));
     if let Some(t) = tenant {
         q = q.filter(notifications::Column::TenantId.eq(uuid::Uuid::parse_str(t).unwrap()));
@@ -1171,7 +1171,7 @@ async fn seed_expiring_tenants(app: &TestApp, n: usize, end: NaiveDate) {
     }
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
     let row = app
         .state
         .db

@@ -7,6 +7,7 @@ mod agency;
 mod assets;
 mod auth;
 mod builder;
+mod calendar_years;
 mod client;
 mod console;
 mod deploy;

@@ -196,6 +196,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendar/years": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The working-day calendar in force: every year with its holidays and make-up days and
+         *     where it comes from, and how far deletion dates can be computed (staff).
+         */
+        get: operations["list_calendar_years"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/years/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Adds a year's arrangement from the State Council's notice, or corrects one added before
+         *     (agency admins): every date inside the year, make-up days on weekends, no date in both
+         *     lists. In force at once here and on every instance at its next tick; deletion dates it
+         *     reaches are filled in and announced, and a correction moves announced dates later only.
+         */
+        put: operations["put_calendar_year"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/components": {
         parameters: {
             query?: never;
@@ -2134,6 +2176,18 @@ export interface components {
              */
             days_left?: number | null;
         };
+        /** @description The calendar in force. */
+        CalendarView: {
+            /**
+             * Format: int64
+             * @description Days from today (Asia/Shanghai) to `coverage_until`.
+             */
+            coverage_days_left?: number | null;
+            /** @description The last date deletion dates can be computed for. */
+            coverage_until?: string | null;
+            /** @description Every year with an arrangement, ascending. */
+            years: components["schemas"]["YearView"][];
+        };
         /** @description Password change. */
         ChangePasswordRequest: {
             /** @description The current (or one-time) password. */
@@ -4062,6 +4116,59 @@ export interface components {
              */
             version: number;
         };
+        /** @description A year's arrangement as the State Council's notice gives it. */
+        YearInput: {
+            /**
+             * @description Every day off of the year's holiday blocks (weekend days inside a block included),
+             *     as `YYYY-MM-DD`.
+             * @example [
+             *       "2027-01-01",
+             *       "2027-02-06"
+             *     ]
+             */
+            holidays: string[];
+            /** @description The notice it comes from (up to 200 characters), e.g. `国办发明电〔2026〕7号`. */
+            source?: string | null;
+            /**
+             * @description The weekend days worked in exchange (调休上班日), `YYYY-MM-DD`; each a Saturday or
+             *     Sunday.
+             * @example [
+             *       "2027-02-14"
+             *     ]
+             */
+            workdays: string[];
+        };
+        /**
+         * @description Where a year's arrangement comes from.
+         * @enum {string}
+         */
+        YearSource: "embedded" | "database" | "file";
+        /** @description One covered year. */
+        YearView: {
+            /** @description Holidays, sorted. */
+            holidays: string[];
+            /** @description The notice it comes from (database years). */
+            notice?: string | null;
+            /** @description `embedded` (shipped in the binary), `database` (added through the API) or `file`. */
+            source: components["schemas"]["YearSource"];
+            /**
+             * Format: date-time
+             * @description When it was last added or corrected (database years).
+             */
+            updated_at?: string | null;
+            /** @description Weekend make-up working days, sorted. */
+            workdays: string[];
+            /**
+             * Format: int32
+             * @description Working days in the year (when the calendar covers it contiguously).
+             */
+            working_days?: number | null;
+            /**
+             * Format: int32
+             * @description The year.
+             */
+            year: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -4546,6 +4653,98 @@ export interface operations {
             };
             /** @description `invalid_refresh_token`, `account_disabled` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_calendar_years: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarView"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_calendar_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The year, e.g. 2027 */
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["YearInput"];
+            };
+        };
+        responses: {
+            /** @description Corrected */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YearView"];
+                };
+            };
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YearView"];
+                };
+            };
+            /** @description Not an agency admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `calendar_year_shipped`: the binary ships this year */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A date is invalid (`details.field`: `holidays[i]`, `workdays[i]`, `year`, `source`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
