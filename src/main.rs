@@ -255,8 +255,9 @@ async fn lifecycle_plan(settings: Settings, secrets: Secrets, days: i64) -> anyh
         println!("{}", day.date);
         for a in day.actions {
             println!(
-                "  {} {:<12} {} {}  ({})",
-                weapp_builder::domain::time::shanghai_display(a.at),
+                "  {:<16} {:<20} {} {}  ({})",
+                a.at.map(weapp_builder::domain::time::shanghai_display)
+                    .unwrap_or_else(|| "(no time yet)".into()),
                 a.action,
                 a.tenant_id,
                 a.business_name,

@@ -22,7 +22,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{tenant_settings, tenants};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
 };
 use std::collections::BTreeMap;
@@ -187,8 +187,8 @@ async fn freeze_locked(
         frozen += ids.len();
     }
     let without = record_frozen(conn, state, calendar, batch, &deletion, now).await?;
-    for (end, e) in uncovered {
-        raise_coverage_alert(conn, state, calendar, Some(e.year), Some(end), now).await?;
+    for (_, e) in uncovered {
+        raise_coverage_alert(conn, state, calendar, Some(e.year), now).await?;
     }
     Ok((frozen, without))
 }
@@ -421,22 +421,76 @@ pub async fn bump_content_versions(
     Ok(())
 }
 
-/// Tells agency admins (once per missing year) that the calendar must be extended; audited.
+/// Tells agency admins, once a day while it lasts, that the calendar does not reach far
+/// enough: which year is needed, the tenants frozen with no deletion date and those whose
+/// grace period would run past the calendar's end, by name. Also a WARN line each time.
 pub async fn raise_coverage_alert(
     conn: &impl ConnectionTrait,
     state: &AppState,
     calendar: &WorkdayCalendar,
     year: Option<i32>,
-    end_date: Option<NaiveDate>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    /// Names listed in the notice; the counts are always complete.
+    const LISTED: usize = 20;
     let until = calendar.coverage_until();
     let needed = year.or_else(|| until.map(|u| chrono::Datelike::year(&u) + 1));
-    let waiting = tenants::Entity::find()
+    let today = shanghai_date(now);
+    let dedup_key = format!(
+        "calendar_coverage:{}:{today}",
+        needed.map(|y| y.to_string()).unwrap_or_default()
+    );
+    if notifications::dedup_key_taken(conn, &dedup_key).await? {
+        return Ok(());
+    }
+    let frozen: Vec<tenants::Model> = tenants::Entity::find()
         .filter(tenants::Column::Status.eq(TenantStatus::Frozen.as_str()))
         .filter(tenants::Column::DeleteAfter.is_null())
-        .count(conn)
+        .order_by_asc(tenants::Column::TermEndDate)
+        .all(conn)
         .await?;
+    // The grace period is 10 working days: an end date more than 45 days before the
+    // calendar's end always fits.
+    let horizon = until.map(|u| u - chrono::Duration::days(45));
+    let mut ending = tenants::Entity::find()
+        .filter(tenants::Column::Status.is_in([
+            TenantStatus::Active.as_str(),
+            TenantStatus::Pending.as_str(),
+        ]))
+        .filter(tenants::Column::TermEndDate.is_not_null())
+        .order_by_asc(tenants::Column::TermEndDate);
+    if let Some(h) = horizon {
+        ending = ending.filter(tenants::Column::TermEndDate.gte(h));
+    }
+    let past: Vec<tenants::Model> = ending
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|t| {
+            t.term_end_date
+                .is_some_and(|end| delete_after(calendar, end).is_err())
+        })
+        .collect();
+    let names = |list: &[tenants::Model]| -> Vec<serde_json::Value> {
+        list.iter()
+            .take(LISTED)
+            .map(|t| {
+                serde_json::json!({
+                    "id": t.id,
+                    "business_name": t.business_name,
+                    "end_date": t.term_end_date,
+                })
+            })
+            .collect()
+    };
+    tracing::warn!(
+        coverage_until = ?until,
+        year_needed = ?needed,
+        frozen_without_deletion_date = frozen.len(),
+        grace_past_coverage = past.len(),
+        tenants = %frozen.iter().chain(past.iter()).take(LISTED).map(|t| t.business_name.as_str()).collect::<Vec<_>>().join(", "),
+        "the working-day calendar does not reach far enough: add the next year (PUT /api/v1/calendar/years/{{year}})"
+    );
     let created = notifications::create(
         conn,
         state,
@@ -448,13 +502,14 @@ pub async fn raise_coverage_alert(
             data: serde_json::json!({
                 "coverage_until": until.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
                 "year": needed,
-                "tenants": waiting,
-                "end_date": end_date,
+                "tenants": frozen.len(),
+                "frozen": names(&frozen),
+                "frozen_more": frozen.len().saturating_sub(LISTED),
+                "past_coverage": names(&past),
+                "past_coverage_count": past.len(),
+                "past_coverage_more": past.len().saturating_sub(LISTED),
             }),
-            dedup_key: Some(format!(
-                "calendar_coverage:{}",
-                needed.map(|y| y.to_string()).unwrap_or_default()
-            )),
+            dedup_key: Some(dedup_key),
             created_by: None,
         },
     )
@@ -472,7 +527,8 @@ pub async fn raise_coverage_alert(
                 summary: serde_json::json!({
                     "coverage_until": until,
                     "year_needed": needed,
-                    "frozen_without_delete_after": waiting,
+                    "frozen_without_delete_after": frozen.len(),
+                    "grace_past_coverage": past.len(),
                 }),
                 request_id: None,
             },
@@ -499,21 +555,12 @@ pub async fn freeze_due(state: &AppState, now: DateTime<Utc>) -> FreezeReport {
             return report;
         }
     };
+    let mut uncovered_years = std::collections::BTreeSet::new();
     for (from, end) in groups {
         let due = match delete_after(&calendar, end) {
             Ok(d) => Some(d),
             Err(e) => {
-                if let Err(alert) = async {
-                    let txn = db::begin_write(&state.db).await?;
-                    raise_coverage_alert(&txn, state, &calendar, Some(e.year), Some(end), now)
-                        .await?;
-                    txn.commit().await?;
-                    Ok::<_, crate::error::AppError>(())
-                }
-                .await
-                {
-                    tracing::error!(error = %alert, "calendar coverage alert failed");
-                }
+                uncovered_years.insert(e.year);
                 None
             }
         };
@@ -580,6 +627,19 @@ pub async fn freeze_due(state: &AppState, now: DateTime<Utc>) -> FreezeReport {
             }
         }
     }
+    // After the freezes, so the alert names the tenants frozen without a date just now.
+    for year in uncovered_years {
+        if let Err(alert) = async {
+            let txn = db::begin_write(&state.db).await?;
+            raise_coverage_alert(&txn, state, &calendar, Some(year), now).await?;
+            txn.commit().await?;
+            Ok::<_, crate::error::AppError>(())
+        }
+        .await
+        {
+            tracing::error!(error = %alert, "calendar coverage alert failed");
+        }
+    }
     report
 }
 
@@ -644,7 +704,7 @@ pub async fn fill_missing_deletion_times(state: &AppState, now: DateTime<Utc>) -
             Ok(d) => d,
             Err(e) => {
                 let txn = db::begin_write(&state.db).await?;
-                raise_coverage_alert(&txn, state, &calendar, Some(e.year), Some(end), now).await?;
+                raise_coverage_alert(&txn, state, &calendar, Some(e.year), now).await?;
                 txn.commit().await?;
                 continue;
             }

@@ -91,6 +91,9 @@ impl Sweep for FreezeSweep {
                     tracing::info!(moved, "deletion times moved by a calendar change");
                 }
             }
+            let filled = freeze::fill_missing_deletion_times(state, now).await?;
+            let report = freeze::freeze_due(state, now).await;
+            // After the freezes: today's alert names the tenants frozen just now.
             let today = shanghai_date(now);
             if let Some((until, days_left)) = state.calendar.coverage(today) {
                 state.metrics.calendar_coverage_days.set(days_left);
@@ -101,15 +104,12 @@ impl Sweep for FreezeSweep {
                         state,
                         &state.calendar.current(),
                         Some(chrono::Datelike::year(&until) + 1),
-                        None,
                         now,
                     )
                     .await?;
                     txn.commit().await?;
                 }
             }
-            let filled = freeze::fill_missing_deletion_times(state, now).await?;
-            let report = freeze::freeze_due(state, now).await;
             if report.frozen > 0 || filled > 0 {
                 tracing::info!(
                     frozen = report.frozen,

@@ -22,10 +22,17 @@ use uuid::Uuid;
 /// One thing the sweeps will do.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PlannedAction {
-    /// `reminder`, `freeze`, `overdue_hold` or `purge`.
+    /// `reminder`, `freeze`, `overdue_hold`, `purge`, or `deletion_unscheduled` (frozen,
+    /// or to be frozen, while the calendar does not reach the end of the grace period:
+    /// the purge has no time until the year is added; listed on the freeze's day, or
+    /// today for a tenant already frozen).
     pub action: &'static str,
-    /// When (the sweep's instant; now for something already due).
-    pub at: DateTime<Utc>,
+    /// When (the sweep's instant; now for something already due); null for
+    /// `deletion_unscheduled`.
+    pub at: Option<DateTime<Utc>>,
+    /// The day it is listed under (Asia/Shanghai).
+    #[serde(skip)]
+    pub day: NaiveDate,
     /// The tenant.
     pub tenant_id: Uuid,
     /// Its name.
@@ -57,6 +64,18 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<
     let calendar = state.calendar.current();
     let mut actions = Vec::new();
     let clamp = |at: DateTime<Utc>| at.max(now);
+    let timed = |action: &'static str,
+                 at: DateTime<Utc>,
+                 tenant_id: Uuid,
+                 business_name: String,
+                 reason: String| PlannedAction {
+        action,
+        at: Some(at),
+        day: shanghai_date(at),
+        tenant_id,
+        business_name,
+        reason,
+    };
 
     // Reminders: the sweep's query and rule, evaluated at each future reminder instant.
     let window = REMINDER_OFFSETS.iter().copied().max().unwrap_or(30) as i64;
@@ -76,13 +95,13 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<
                 && reminder_for_contract(t.end_date, t.made_at, when) == Some(offset)
                 && !sent.contains(&(t.contract_id, offset))
             {
-                actions.push(PlannedAction {
-                    action: "reminder",
-                    at: when,
-                    tenant_id: t.tenant.0,
-                    business_name: t.business_name.clone(),
-                    reason: format!("{offset} days before the end date {}", t.end_date),
-                });
+                actions.push(timed(
+                    "reminder",
+                    when,
+                    t.tenant.0,
+                    t.business_name.clone(),
+                    format!("{offset} days before the end date {}", t.end_date),
+                ));
             }
         }
     }
@@ -101,31 +120,35 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<
         let id: Uuid = r.try_get("", "id")?;
         let name: String = r.try_get("", "business_name")?;
         let end: NaiveDate = r.try_get("", "term_end_date")?;
-        actions.push(PlannedAction {
-            action: "freeze",
-            at: clamp(freeze_instant(end)),
-            tenant_id: id,
-            business_name: name.clone(),
-            reason: format!("term ended {end}, not renewed"),
-        });
+        actions.push(timed(
+            "freeze",
+            clamp(freeze_instant(end)),
+            id,
+            name.clone(),
+            format!("term ended {end}, not renewed"),
+        ));
         match delete_after(&calendar, end) {
-            Ok(due) if clamp(due) < horizon => actions.push(PlannedAction {
-                action: "purge",
-                at: clamp(due),
-                tenant_id: id,
-                business_name: name,
-                reason: format!(
+            Ok(due) if clamp(due) < horizon => actions.push(timed(
+                "purge",
+                clamp(due),
+                id,
+                name,
+                format!(
                     "10 working days after the freeze on {}",
                     end + Duration::days(1)
                 ),
-            }),
+            )),
             Ok(_) => {}
             Err(e) => actions.push(PlannedAction {
-                action: "purge",
-                at: clamp(freeze_instant(end)),
+                action: "deletion_unscheduled",
+                at: None,
+                day: shanghai_date(clamp(freeze_instant(end))),
                 tenant_id: id,
                 business_name: name,
-                reason: format!("deletion time unknown: {e}"),
+                reason: format!(
+                    "deletion time unknown until the calendar covers {}: {e}",
+                    e.year
+                ),
             }),
         }
     }
@@ -137,23 +160,26 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<
         .await?;
     for t in frozen {
         match t.delete_after {
-            Some(due) if clamp(due) < horizon => actions.push(PlannedAction {
-                action: "purge",
-                at: clamp(due),
-                tenant_id: t.id,
-                business_name: t.business_name,
-                reason: format!(
+            Some(due) if clamp(due) < horizon => actions.push(timed(
+                "purge",
+                clamp(due),
+                t.id,
+                t.business_name,
+                format!(
                     "grace period ends {}",
                     crate::domain::time::shanghai_display(due)
                 ),
-            }),
+            )),
             Some(_) => {}
             None => actions.push(PlannedAction {
-                action: "purge",
-                at: now,
+                action: "deletion_unscheduled",
+                at: None,
+                day: today,
                 tenant_id: t.id,
                 business_name: t.business_name,
-                reason: "deletion time unknown until the calendar covers the grace period".into(),
+                reason:
+                    "frozen; the deletion time is set once the calendar covers the grace period"
+                        .into(),
             }),
         }
     }
@@ -183,13 +209,13 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<
                 .filter(|c| !c.is_cancelled())
                 .any(|c| c.terms().is_overdue(&c.payments(), day));
             if overdue && !held {
-                actions.push(PlannedAction {
-                    action: "overdue_hold",
-                    at: clamp(shanghai_midnight(day)),
-                    tenant_id: tenant.0,
-                    business_name: names.get(&tenant.0).cloned().unwrap_or_default(),
-                    reason: "a milestone will be unpaid beyond its tolerance".into(),
-                });
+                actions.push(timed(
+                    "overdue_hold",
+                    clamp(shanghai_midnight(day)),
+                    tenant.0,
+                    names.get(&tenant.0).cloned().unwrap_or_default(),
+                    "a milestone will be unpaid beyond its tolerance".into(),
+                ));
             }
             held = overdue;
         }
@@ -197,13 +223,20 @@ pub async fn plan(state: &AppState, now: DateTime<Utc>, days: i64) -> AppResult<
 
     let mut by_day: BTreeMap<NaiveDate, Vec<PlannedAction>> = BTreeMap::new();
     for a in actions {
-        by_day.entry(shanghai_date(a.at)).or_default().push(a);
+        by_day.entry(a.day).or_default().push(a);
     }
     Ok(by_day
         .into_iter()
         .map(|(date, mut actions)| {
-            actions
-                .sort_by(|a, b| (a.at, a.action, a.tenant_id).cmp(&(b.at, b.action, b.tenant_id)));
+            // Timed actions in time order, then the untimed ones.
+            actions.sort_by(|a, b| {
+                (a.at.is_none(), a.at, a.action, a.tenant_id).cmp(&(
+                    b.at.is_none(),
+                    b.at,
+                    b.action,
+                    b.tenant_id,
+                ))
+            });
             PlannedDay { date, actions }
         })
         .collect())

@@ -45,6 +45,15 @@ pub struct NewNotice {
     pub created_by: Option<UserId>,
 }
 
+/// Whether a notice with `key` exists (to skip building one that would be dropped).
+pub async fn dedup_key_taken(conn: &impl ConnectionTrait, key: &str) -> AppResult<bool> {
+    Ok(notifications::Entity::find()
+        .filter(notifications::Column::DedupKey.eq(key))
+        .count(conn)
+        .await?
+        > 0)
+}
+
 /// Renders and stores `notice` on `conn` (the caller's transaction) and enqueues its
 /// delivery. Returns the id, or `None` when its dedup key was used before.
 pub async fn create(

@@ -78,11 +78,54 @@ async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_acros
         248
     );
 
+    // The planner shows the unknown deletion as its own kind, never as a purge at "now".
+    let g_id = g.id.clone();
+    let planned = |token: String| {
+        let (app, g_id) = (&app, g_id.clone());
+        async move {
+            let (status, plan) =
+                status_json(app.get("/api/v1/lifecycle/plan?days=30", &token).await).await;
+            assert_eq!(status, 200, "{plan}");
+            plan.as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|d| {
+                    let date = d["date"].as_str().unwrap().to_owned();
+                    d["actions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(move |a| (date.clone(), a.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|(_, a)| a["tenant_id"] == g_id.as_str())
+                .map(|(date, a)| (date, a["action"].as_str().unwrap().to_owned(), a["at"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let plan = planned(am.clone()).await;
+    assert_eq!(
+        plan.iter().map(|(d, a, _)| (d.as_str(), a.as_str())).collect::<Vec<_>>(),
+        [
+            ("2026-12-13", "reminder"),
+            ("2026-12-21", "freeze"),
+            ("2026-12-21", "deletion_unscheduled")
+        ],
+        "{plan:?}"
+    );
+    assert_eq!(plan[2].2, Value::Null);
+
     // Frozen on 2026-12-21 with no deletion date: 2027 is not known yet.
     advance_to(&app, local(2026, 12, 21, 0, 1)).await;
     tick_at(&app, local(2026, 12, 21, 0, 1)).await;
     let row = tenant_row(&app, &g.id).await;
     assert_eq!((row.status.as_str(), row.delete_after), ("frozen", None));
+    let plan = planned(am.clone()).await;
+    assert_eq!(
+        plan.iter().map(|(d, a, t)| (d.as_str(), a.as_str(), t.clone())).collect::<Vec<_>>(),
+        [("2026-12-21", "deletion_unscheduled", Value::Null)],
+        "{plan:?}"
+    );
 
     // Refused: wrong role, a shipped year, dates that cannot be true. Nothing stored.
     let put = |token: &str, year: i32, body: Value| {

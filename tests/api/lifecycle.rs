@@ -529,9 +529,28 @@ async fn timeline_of_every_scenario_over_a_simulated_year() {
     tick_at(&app, g_freeze).await;
     let row = tenant_row(&app, &g.id).await;
     assert_eq!((row.status.as_str(), row.delete_after), ("frozen", None));
-    let alerts = notices(&app, None, "calendar_coverage").await;
-    assert_eq!(alerts.len(), 1, "one alert per missing year");
-    assert!(alerts[0].body.contains("2027"), "{}", alerts[0].body);
+    // Agency admins were told every day since coverage fell under 60 days (2026-11-02),
+    // once a day, naming the tenants concerned.
+    let mut alerts = notices(&app, None, "calendar_coverage").await;
+    alerts.sort_by_key(|n| n.created_at);
+    let days: Vec<NaiveDate> = alerts
+        .iter()
+        .map(|n| weapp_builder::domain::time::shanghai_date(n.created_at))
+        .collect();
+    assert_eq!(days.first(), Some(&date("2026-11-02")), "{days:?}");
+    assert_eq!(days.last(), Some(&date("2026-12-21")), "{days:?}");
+    assert_eq!(alerts.len(), 50, "one a day: {days:?}");
+    let g_name = tenant_row(&app, &g.id).await.business_name;
+    let eve = &alerts[alerts.len() - 2].body;
+    assert!(
+        eve.contains("2027") && eve.contains("宽限期将超出日历范围的商户") && eve.contains(&g_name),
+        "{eve}"
+    );
+    let today = &alerts[alerts.len() - 1].body;
+    assert!(
+        today.contains("已冻结但无法计算删除时间的商户 1 个") && today.contains(&g_name),
+        "{today}"
+    );
     let (_, admin_inbox) = status_json(app.get("/api/v1/inbox", &admin).await).await;
     assert!(
         admin_inbox["items"]

@@ -3220,13 +3220,19 @@ export interface components {
         };
         /** @description One thing the sweeps will do. */
         PlannedAction: {
-            /** @description `reminder`, `freeze`, `overdue_hold` or `purge`. */
+            /**
+             * @description `reminder`, `freeze`, `overdue_hold`, `purge`, or `deletion_unscheduled` (frozen,
+             *     or to be frozen, while the calendar does not reach the end of the grace period:
+             *     the purge has no time until the year is added; listed on the freeze's day, or
+             *     today for a tenant already frozen).
+             */
             action: string;
             /**
              * Format: date-time
-             * @description When (the sweep's instant; now for something already due).
+             * @description When (the sweep's instant; now for something already due); null for
+             *     `deletion_unscheduled`.
              */
-            at: string;
+            at?: string | null;
             /** @description Its name. */
             business_name: string;
             /** @description Why, in words. */
