@@ -25,6 +25,8 @@ pub struct Model {
     pub terminated_at: Option<DateTimeUtc>,
     pub termination_reference: Option<String>,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// Set when the tenant was purged: the contract ended with it.
+    pub ended_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub created_by: Option<Uuid>,
 }

@@ -13,6 +13,7 @@ mod m20261123_000007_rollouts;
 mod m20261123_000008_sms;
 mod m20261207_000009_console;
 mod m20261207_000010_calendar_years;
+mod m20261207_000011_contracts_end_with_tenant;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_sms::Migration),
             Box::new(m20261207_000009_console::Migration),
             Box::new(m20261207_000010_calendar_years::Migration),
+            Box::new(m20261207_000011_contracts_end_with_tenant::Migration),
         ]
     }
 }

@@ -120,6 +120,13 @@ pub async fn purge(state: &AppState, tenant: TenantId) -> AppResult<PurgeOutcome
         let (row, _) = lock_snapshot(&txn, tenant).await?;
         txn.commit().await?;
         if row.status == TenantStatus::Deleted.as_str() {
+            // A purge that stopped after its commit left objects or empty folders.
+            delete_objects(state, tenant).await?;
+            state
+                .store
+                .remove_empty(&tenant_prefix(tenant.0))
+                .await
+                .map_err(AppError::internal)?;
             return Ok(PurgeOutcome::AlreadyDeleted);
         }
         if let Some(why) = not_due(&row, now) {
@@ -152,6 +159,13 @@ pub async fn purge(state: &AppState, tenant: TenantId) -> AppResult<PurgeOutcome
             .rows_affected();
         rows.insert(table, deleted);
     }
+    // The contracts stay (their money is history) but end with the tenant.
+    entity::contracts::Entity::update_many()
+        .col_expr(entity::contracts::Column::EndedAt, Expr::value(Some(now)))
+        .filter(entity::contracts::Column::TenantId.eq(tenant.0))
+        .filter(entity::contracts::Column::EndedAt.is_null())
+        .exec(&txn)
+        .await?;
     tenants::Entity::update_many()
         .col_expr(
             tenants::Column::Status,
@@ -249,6 +263,11 @@ pub async fn purge(state: &AppState, tenant: TenantId) -> AppResult<PurgeOutcome
         state.client_cache.invalidate_appid(appid);
     }
     objects += delete_objects(state, tenant).await?;
+    state
+        .store
+        .remove_empty(&tenant_prefix(tenant.0))
+        .await
+        .map_err(AppError::internal)?;
     tracing::info!(tenant.id = %tenant, objects, rows = ?rows, "tenant purged");
     Ok(PurgeOutcome::Purged { rows, objects })
 }

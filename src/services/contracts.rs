@@ -82,6 +82,11 @@ pub struct ContractInput {
     /// `full_payment` (default) or `first_milestone`.
     #[serde(default)]
     pub activation_rule: ActivationRule,
+    /// Entering a contract that has already ended (an import of past records). Without
+    /// it, an end date before today is refused: a typo would freeze a paying merchant a
+    /// minute after payment.
+    #[serde(default)]
+    pub historical_import: bool,
 }
 
 /// A validated contract, ready to insert.
@@ -98,6 +103,11 @@ impl ContractDraft {
     pub fn end_date(&self) -> NaiveDate {
         self.end
     }
+
+    /// Whether the request entered it as a past contract.
+    pub fn historical_import(&self) -> bool {
+        self.input.historical_import
+    }
 }
 
 /// Checks `input` for a term starting `start` at `yearly_price_fen`; field names are
@@ -107,6 +117,7 @@ pub fn draft_contract(
     start: NaiveDate,
     yearly_price_fen: i64,
     prefix: &str,
+    today: NaiveDate,
 ) -> AppResult<ContractDraft> {
     let field = |name: &str| format!("{prefix}{name}");
     let end = match input.end_date {
@@ -125,6 +136,17 @@ pub fn draft_contract(
         return Err(AppError::invalid_field(
             field("end_date"),
             Localized::new("不能早于开始日期", "must not be before the start date"),
+        ));
+    }
+    if end < today && !input.historical_import {
+        return Err(AppError::invalid_field(
+            field("end_date"),
+            Localized::new(
+                format!("合同已于 {end} 结束，早于今天；录入历史合同请同时设置 historical_import"),
+                format!(
+                    "the term would have ended on {end}, before today; set historical_import to enter a past contract"
+                ),
+            ),
         ));
     }
     if (end - start).num_days() > 366 * 10 {
@@ -251,6 +273,7 @@ pub async fn insert_contract(
         terminated_at: None,
         termination_reference: None,
         cancelled_at: None,
+        ended_at: None,
         created_at: at,
         created_by: Some(by.id.0),
     };
@@ -424,8 +447,9 @@ pub struct ContractView {
     pub id: Uuid,
     /// 1 = the first term, 2 = the first renewal, …
     pub sequence: i32,
-    /// `pending` (activation rule not met), `active`, `terminated` (ended early) or
-    /// `cancelled` (a later term voided by an early termination).
+    /// `pending` (activation rule not met), `active`, `terminated` (ended early),
+    /// `cancelled` (a later term voided by an early termination) or `ended` (the tenant's
+    /// data was deleted at the end of its grace period).
     pub status: &'static str,
     /// Plan version signed.
     pub plan_version_id: Uuid,
@@ -461,6 +485,8 @@ pub struct ContractView {
     pub terminated_at: Option<DateTime<Utc>>,
     /// When an early termination of an earlier term cancelled this one.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// When it ended with the tenant's data (status `ended`).
+    pub ended_at: Option<DateTime<Utc>>,
     /// Milestones.
     pub milestones: Vec<MilestoneView>,
     /// Payments.
@@ -522,6 +548,8 @@ pub async fn contract_view(
             "cancelled"
         } else if c.row.terminated_at.is_some() {
             "terminated"
+        } else if c.row.ended_at.is_some() {
+            "ended"
         } else if c.row.activated_at.is_some() {
             "active"
         } else {
@@ -544,6 +572,7 @@ pub async fn contract_view(
         activated_at: c.row.activated_at,
         terminated_at: c.row.terminated_at,
         cancelled_at: c.row.cancelled_at,
+        ended_at: c.row.ended_at,
         milestones,
         payments: c.payments.iter().cloned().map(PaymentView::from).collect(),
         paid_fen: paid,
@@ -1053,7 +1082,9 @@ pub async fn create_renewal(
         ));
     }
     let version = crate::services::plans::current_version(&txn, plan_id).await?;
-    let draft = draft_contract(input, start, version.yearly_price_fen, "")?;
+    let today = crate::domain::time::shanghai_date(state.clock.now());
+    let draft = draft_contract(input, start, version.yearly_price_fen, "", today)?;
+    let historical_import = draft.historical_import();
     let sequence = contracts.iter().map(|c| c.row.sequence).max().unwrap_or(0) + 1;
     let now = state.clock.now();
     let created = insert_contract(&txn, tenant, sequence, version.id, &draft, actor, now).await?;
@@ -1068,6 +1099,7 @@ pub async fn create_renewal(
             subject_id: Some(created.id.to_string()),
             summary: serde_json::json!({
                 "kind": "renewal",
+                "historical_import": historical_import,
                 "sequence": sequence,
                 "plan": plan.name,
                 "plan_version": version.version,

@@ -134,10 +134,53 @@ pub struct TenantView {
     pub appid: Option<String>,
     /// Last day of the current term.
     pub term_end_date: Option<NaiveDate>,
+    /// When it was frozen (frozen tenants).
+    pub frozen_at: Option<DateTime<Utc>>,
+    /// When its data will be deleted unless renewed (frozen tenants); null while the
+    /// working-day calendar does not reach the end of the grace period — see
+    /// `delete_after_unknown_reason`.
+    pub delete_after: Option<DateTime<Utc>>,
+    /// Why `delete_after` is null for a frozen tenant.
+    pub delete_after_unknown_reason: Option<String>,
+    /// The next thing the lifecycle will do to it, if nobody pays or renews.
+    pub next_lifecycle_event: Option<LifecycleEvent>,
     /// Owed across all contracts.
     pub outstanding_fen: i64,
     /// Created at.
     pub created_at: DateTime<Utc>,
+}
+
+/// The next step of a tenant's lifecycle.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LifecycleEvent {
+    /// `freeze` (the term ends), `purge` (the grace period ends) or
+    /// `deletion_unscheduled` (frozen; the time is set once the calendar covers the grace
+    /// period).
+    pub kind: &'static str,
+    /// When; null for `deletion_unscheduled`.
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl LifecycleEvent {
+    fn of(t: &tenants::Model) -> Option<Self> {
+        match t.status.as_str() {
+            "active" => t.term_end_date.map(|end| LifecycleEvent {
+                kind: "freeze",
+                at: Some(crate::domain::lifecycle::freeze_instant(end)),
+            }),
+            "frozen" => Some(match t.delete_after {
+                Some(at) => LifecycleEvent {
+                    kind: "purge",
+                    at: Some(at),
+                },
+                None => LifecycleEvent {
+                    kind: "deletion_unscheduled",
+                    at: None,
+                },
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// What provisioning created.
@@ -243,8 +286,14 @@ pub async fn provision(
     let txn = db::begin_write(&state.db).await?;
     let manager = resolve_account_manager(&txn, actor, input.account_manager_id).await?;
     let (plan, version) = sellable_version(&txn, input.plan_id, "plan_id").await?;
-    let draft =
-        contracts::draft_contract(input.contract, start, version.yearly_price_fen, "contract.")?;
+    let draft = contracts::draft_contract(
+        input.contract,
+        start,
+        version.yearly_price_fen,
+        "contract.",
+        crate::domain::time::shanghai_date(state.clock.now()),
+    )?;
+    let historical_import = draft.historical_import();
     if let Some(appid) = &appid
         && tenants::Entity::find()
             .filter(tenants::Column::Appid.eq(appid.as_str()))
@@ -322,6 +371,7 @@ pub async fn provision(
                 "plan_version": version.version,
                 "appid": appid,
                 "contract": {
+                    "historical_import": historical_import,
                     "id": contract.id,
                     "start_date": contract.start_date,
                     "end_date": contract.end_date,
@@ -370,6 +420,8 @@ async fn views(
                 .plan_version_id
                 .and_then(|v| versions.iter().find(|pv| pv.id == v));
             let plan = version.and_then(|v| plan_rows.iter().find(|p| p.id == v.plan_id));
+            let next_lifecycle_event = LifecycleEvent::of(&t);
+            let unscheduled = t.status == "frozen" && t.delete_after.is_none();
             TenantView {
                 id: t.id,
                 business_name: t.business_name,
@@ -392,6 +444,15 @@ async fn views(
                 plan_id: plan.map(|p| p.id),
                 plan_name: plan.map(|p| p.name.clone()),
                 plan_version: version.map(|v| v.version),
+                next_lifecycle_event,
+                delete_after_unknown_reason: unscheduled.then(|| {
+                    "the working-day calendar does not yet cover the 10 working days after \
+                         the freeze: the date is set, and announced, once the year's holiday \
+                         arrangement is added"
+                        .to_owned()
+                }),
+                frozen_at: t.frozen_at,
+                delete_after: t.delete_after,
                 appid: t.appid,
                 term_end_date: t.term_end_date,
                 outstanding_fen: balances.get(&t.id).copied().unwrap_or(0),

@@ -25,6 +25,31 @@ impl LocalFolderStore {
     }
 }
 
+/// Removes `dir` and the folders under it bottom-up where they are empty; never `root`.
+fn remove_empty_dirs(dir: &Path, root: &Path) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            remove_empty_dirs(&entry.path(), root)?;
+        }
+    }
+    if dir != root {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => {}
+            // Not empty (an object or a folder with one): it stays.
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -85,6 +110,15 @@ impl ObjectStore for LocalFolderStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(e.into()),
             }
+        })
+    }
+
+    fn remove_empty<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let dir = self.path(prefix.trim_end_matches('/'))?;
+            let root = self.root.clone();
+            tokio::task::spawn_blocking(move || remove_empty_dirs(&dir, &root)).await??;
+            Ok(())
         })
     }
 

@@ -40,6 +40,13 @@ pub trait ObjectStore: Send + Sync {
         after: Option<&'a str>,
         limit: usize,
     ) -> BoxFuture<'a, anyhow::Result<Vec<String>>>;
+    /// Removes what is left of `prefix` once its objects are gone — the empty folders of
+    /// a folder store; nothing for a store without folders (S3). Folders that still hold
+    /// something stay.
+    fn remove_empty<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
+        let _ = prefix;
+        Box::pin(async { Ok(()) })
+    }
     /// A short-lived URL that serves the object directly, where the backend has one (S3);
     /// `None` means the service must serve the bytes itself.
     fn presigned_get<'a>(

@@ -10,6 +10,18 @@ use crate::support::status_json;
 use sea_orm::{ActiveModelTrait, IntoActiveModel};
 use serde_json::{Value, json};
 
+/// The lifecycle facts of the tenant resource, as its merchant admin sees it.
+async fn lifecycle_facts(app: &crate::support::TestApp, token: &str, id: &str) -> Value {
+    let (status, t) = status_json(app.get(&format!("/api/v1/tenants/{id}"), token).await).await;
+    assert_eq!(status, 200, "{t}");
+    json!({
+        "frozen_at": t["frozen_at"],
+        "delete_after": t["delete_after"],
+        "unknown": t["delete_after_unknown_reason"].is_string(),
+        "next": t["next_lifecycle_event"],
+    })
+}
+
 #[actix_web::test]
 async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_across_new_year() {
     let app = lifecycle_app(None).await;
@@ -78,6 +90,12 @@ async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_acros
         248
     );
 
+    assert_eq!(
+        lifecycle_facts(&app, &g.owner, &g.id).await,
+        json!({"frozen_at": null, "delete_after": null, "unknown": false,
+               "next": {"kind": "freeze", "at": "2026-12-20T16:00:00Z"}})
+    );
+
     // The planner shows the unknown deletion as its own kind, never as a purge at "now".
     let g_id = g.id.clone();
     let planned = |token: String| {
@@ -99,13 +117,21 @@ async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_acros
                         .collect::<Vec<_>>()
                 })
                 .filter(|(_, a)| a["tenant_id"] == g_id.as_str())
-                .map(|(date, a)| (date, a["action"].as_str().unwrap().to_owned(), a["at"].clone()))
+                .map(|(date, a)| {
+                    (
+                        date,
+                        a["action"].as_str().unwrap().to_owned(),
+                        a["at"].clone(),
+                    )
+                })
                 .collect::<Vec<_>>()
         }
     };
     let plan = planned(am.clone()).await;
     assert_eq!(
-        plan.iter().map(|(d, a, _)| (d.as_str(), a.as_str())).collect::<Vec<_>>(),
+        plan.iter()
+            .map(|(d, a, _)| (d.as_str(), a.as_str()))
+            .collect::<Vec<_>>(),
         [
             ("2026-12-13", "reminder"),
             ("2026-12-21", "freeze"),
@@ -120,9 +146,16 @@ async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_acros
     tick_at(&app, local(2026, 12, 21, 0, 1)).await;
     let row = tenant_row(&app, &g.id).await;
     assert_eq!((row.status.as_str(), row.delete_after), ("frozen", None));
+    assert_eq!(
+        lifecycle_facts(&app, &g.owner, &g.id).await,
+        json!({"frozen_at": "2026-12-20T16:00:00Z", "delete_after": null, "unknown": true,
+               "next": {"kind": "deletion_unscheduled", "at": null}})
+    );
     let plan = planned(am.clone()).await;
     assert_eq!(
-        plan.iter().map(|(d, a, t)| (d.as_str(), a.as_str(), t.clone())).collect::<Vec<_>>(),
+        plan.iter()
+            .map(|(d, a, t)| (d.as_str(), a.as_str(), t.clone()))
+            .collect::<Vec<_>>(),
         [("2026-12-21", "deletion_unscheduled", Value::Null)],
         "{plan:?}"
     );
@@ -196,6 +229,11 @@ async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_acros
     assert_eq!(
         tenant_row(&app, &g.id).await.delete_after,
         Some(local(2027, 1, 6, 0, 0))
+    );
+    assert_eq!(
+        lifecycle_facts(&app, &am, &g.id).await,
+        json!({"frozen_at": "2026-12-20T16:00:00Z", "delete_after": "2027-01-05T16:00:00Z", "unknown": false,
+               "next": {"kind": "purge", "at": "2027-01-05T16:00:00Z"}})
     );
     let announced = notices(&app, Some(&g.id), "deletion_scheduled").await;
     assert_eq!(announced.len(), 1);

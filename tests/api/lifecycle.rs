@@ -955,6 +955,37 @@ async fn purge_leaves_only_the_survivors_and_heals_after_a_crash() {
             .unwrap()
             .is_empty()
     );
+    // No empty folder of the tenant is left in a folder store.
+    if app.state.store.backend() == "local" {
+        let objects = app
+            .state
+            .settings
+            .storage
+            .objects_dir
+            .clone()
+            .unwrap_or_else(|| app.state.settings.storage.data_dir.join("objects"));
+        let folder = objects.join(prefix.trim_end_matches('/'));
+        assert!(!folder.exists(), "{} survived the purge", folder.display());
+        assert!(
+            objects.join("tenants").exists(),
+            "other tenants' folders stay"
+        );
+    }
+    // The contracts stay as history, ended with the tenant.
+    let (status, contracts) = status_json(
+        app.get(&format!("/api/v1/tenants/{}/contracts", s.id), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{contracts}");
+    let items = contracts["items"]
+        .as_array()
+        .unwrap_or_else(|| contracts.as_array().unwrap());
+    assert!(!items.is_empty());
+    for c in items {
+        assert_eq!(c["status"], "ended", "{c}");
+        assert!(c["ended_at"].is_string(), "{c}");
+    }
     // Personal data does not survive in the audit log either: phones are masked there.
     let audit = app
         .state
@@ -1162,6 +1193,7 @@ async fn seed_expiring_tenants(app: &TestApp, n: usize, end: NaiveDate) {
                 terminated_at: Set(None),
                 termination_reference: Set(None),
                 cancelled_at: Set(None),
+                ended_at: Set(None),
                 created_at: Set(now),
                 created_by: Set(None),
             },
@@ -1497,4 +1529,109 @@ async fn a_late_contract_skips_the_reminder_it_missed_and_states_the_real_days_l
     assert_eq!(sent.len(), 1);
     assert!(sent[0].title.contains("还有 7 天"), "{}", sent[0].title);
     assert_eq!(ledger(&app, &late.contract).await, vec![7]);
+}
+
+#[actix_web::test]
+async fn a_contract_that_already_ended_is_refused_unless_it_is_a_historical_import() {
+    let app = lifecycle_app(None).await;
+    app.clock.set(local(2026, 12, 7, 9, 0));
+    let admin = app.admin_session().await.access_token;
+    let (_, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin,
+            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
+        )
+        .await,
+    )
+    .await;
+    let plan = plan["id"].as_str().unwrap().to_owned();
+    let (am_id, _) = staff_account(&app, &admin, "am.past", "account_manager").await;
+    // A typo: 2025 for 2026. It would freeze the merchant a minute after payment.
+    let typo = json!({"start_date": "2025-12-06", "end_date": "2025-12-06", "payment_method": "cash"});
+    let body = provision_body(&plan, Some(&am_id), "shop.typo", typo.clone());
+    let (status, refused) =
+        status_json(app.post_json("/api/v1/tenants", &admin, &body).await).await;
+    assert_eq!(
+        (status, refused["details"]["field"].as_str()),
+        (422, Some("contract.end_date")),
+        "{refused}"
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("historical_import"),
+        "{refused}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM tenants").await, 0);
+
+    // Today is still fine; an import says what it is and is audited as one.
+    let mut today = typo.clone();
+    today["end_date"] = json!("2026-12-07");
+    let body = provision_body(&plan, Some(&am_id), "shop.today", today);
+    let (status, created) =
+        status_json(app.post_json("/api/v1/tenants", &admin, &body).await).await;
+    assert_eq!(status, 201, "{created}");
+    let mut import = typo;
+    import["historical_import"] = json!(true);
+    let body = provision_body(&plan, Some(&am_id), "shop.import", import);
+    let (status, created) =
+        status_json(app.post_json("/api/v1/tenants", &admin, &body).await).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'tenant.provisioned'"
+        )
+        .await,
+        2
+    );
+    let imported = app
+        .state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            app.state.db.get_database_backend(),
+            "SELECT summary FROM audit_events WHERE action = 'tenant.provisioned' AND tenant_id = $1",
+            [uuid::Uuid::parse_str(created["tenant"]["id"].as_str().unwrap())
+                .unwrap()
+                .into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<Value>("", "summary")
+        .unwrap();
+    assert_eq!(imported["contract"]["historical_import"], true);
+
+    // A renewal ending in the past is refused the same way.
+    let active = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.renew",
+        "2026-12-07",
+        "2027-12-06",
+        None,
+        None,
+    )
+    .await;
+    let (status, refused) = status_json(
+        app.post_json(
+            &format!("/api/v1/tenants/{}/contracts", active.id),
+            &admin,
+            &json!({"end_date": "2026-01-01", "payment_method": "cash"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        matches!(
+            refused["details"]["field"].as_str(),
+            Some("end_date")
+        ),
+        "{refused}"
+    );
 }

@@ -2299,6 +2299,12 @@ export interface components {
              */
             end_date?: string | null;
             /**
+             * @description Entering a contract that has already ended (an import of past records). Without
+             *     it, an end date before today is refused: a typo would freeze a paying merchant a
+             *     minute after payment.
+             */
+            historical_import?: boolean;
+            /**
              * Format: int32
              * @description Late fee in basis points per day on the overdue amount (5 = 0.05 %/day).
              */
@@ -2363,6 +2369,11 @@ export interface components {
              * @description Last day (the effective date after an early termination).
              */
             end_date: string;
+            /**
+             * Format: date-time
+             * @description When it ended with the tenant's data (status `ended`).
+             */
+            ended_at?: string | null;
             /**
              * Format: uuid
              * @description Contract id.
@@ -2440,8 +2451,9 @@ export interface components {
              */
             start_date: string;
             /**
-             * @description `pending` (activation rule not met), `active`, `terminated` (ended early) or
-             *     `cancelled` (a later term voided by an early termination).
+             * @description `pending` (activation rule not met), `active`, `terminated` (ended early),
+             *     `cancelled` (a later term voided by an early termination) or `ended` (the tenant's
+             *     data was deleted at the end of its grace period).
              */
             status: string;
             /**
@@ -2785,6 +2797,20 @@ export interface components {
              * @description Owning tenant.
              */
             tenant_id?: string | null;
+        };
+        /** @description The next step of a tenant's lifecycle. */
+        LifecycleEvent: {
+            /**
+             * Format: date-time
+             * @description When; null for `deletion_unscheduled`.
+             */
+            at?: string | null;
+            /**
+             * @description `freeze` (the term ends), `purge` (the grace period ends) or
+             *     `deletion_unscheduled` (frozen; the time is set once the calendar covers the grace
+             *     period).
+             */
+            kind: string;
         };
         /** @description Liveness answer. */
         LiveBody: {
@@ -3920,6 +3946,20 @@ export interface components {
              * @description Created at.
              */
             created_at: string;
+            /**
+             * Format: date-time
+             * @description When its data will be deleted unless renewed (frozen tenants); null while the
+             *     working-day calendar does not reach the end of the grace period — see
+             *     `delete_after_unknown_reason`.
+             */
+            delete_after?: string | null;
+            /** @description Why `delete_after` is null for a frozen tenant. */
+            delete_after_unknown_reason?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was frozen (frozen tenants).
+             */
+            frozen_at?: string | null;
             /** @description Holds. */
             holds: components["schemas"]["HoldView"][];
             /**
@@ -3927,6 +3967,7 @@ export interface components {
              * @description Tenant id.
              */
             id: string;
+            next_lifecycle_event?: components["schemas"]["LifecycleEvent"] | null;
             /**
              * Format: int64
              * @description Owed across all contracts.
