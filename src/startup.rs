@@ -131,6 +131,7 @@ pub fn product_sweeps() -> Vec<Arc<dyn crate::scheduler::Sweep>> {
         Arc::new(crate::lifecycle::overdue::OverdueSweep),
         Arc::new(crate::lifecycle::FreezeSweep),
         Arc::new(crate::lifecycle::ReminderSweep),
+        Arc::new(crate::lifecycle::handover::HandoverSweep),
         Arc::new(crate::lifecycle::PurgeSweep),
         Arc::new(crate::services::wechat::tokens::TokenRefreshSweep),
         Arc::new(crate::services::sms::SmsRetentionSweep),

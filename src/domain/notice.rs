@@ -31,11 +31,14 @@ pub enum NoticeKind {
     AuditRejected,
     /// A frozen tenant's deletion date became known (the calendar reached it).
     DeletionScheduled,
+    /// The merchant admin has not signed in one working day after provisioning (to the
+    /// account manager: hand the sign-in details over).
+    CredentialsNotCollected,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 12] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::RenewalReminder,
         NoticeKind::Frozen,
         NoticeKind::Reopened,
@@ -48,6 +51,7 @@ impl NoticeKind {
         NoticeKind::WechatActionFailed,
         NoticeKind::AuditRejected,
         NoticeKind::DeletionScheduled,
+        NoticeKind::CredentialsNotCollected,
     ];
 
     /// Wire, database and template spelling.
@@ -65,6 +69,7 @@ impl NoticeKind {
             NoticeKind::WechatActionFailed => "wechat_action_failed",
             NoticeKind::AuditRejected => "audit_rejected",
             NoticeKind::DeletionScheduled => "deletion_scheduled",
+            NoticeKind::CredentialsNotCollected => "credentials_not_collected",
         }
     }
 }
@@ -104,6 +109,8 @@ pub enum Audience {
     ManagerAndAdmins,
     /// Every agency admin.
     AgencyAdmins,
+    /// The tenant's account manager only.
+    Manager,
     /// The merchant accounts of every tenant not deleted, or of one plan's tenants.
     AllTenants,
 }
@@ -115,6 +122,7 @@ impl Audience {
             Audience::TenantAndManager => "tenant_and_manager",
             Audience::ManagerAndAdmins => "manager_and_admins",
             Audience::AgencyAdmins => "agency_admins",
+            Audience::Manager => "manager",
             Audience::AllTenants => "all_tenants",
         }
     }
@@ -127,6 +135,7 @@ impl FromStr for Audience {
             Audience::TenantAndManager,
             Audience::ManagerAndAdmins,
             Audience::AgencyAdmins,
+            Audience::Manager,
             Audience::AllTenants,
         ]
         .into_iter()

@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod freeze;
+pub mod handover;
 pub mod overdue;
 pub mod planner;
 pub mod purge;

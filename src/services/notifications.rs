@@ -146,6 +146,10 @@ async fn recipients(
         Audience::AgencyAdmins => {
             Condition::all().add(users::Column::Role.eq(Role::AgencyAdmin.as_str()))
         }
+        Audience::Manager => match manager_of(row.tenant_id).await? {
+            Some(m) => Condition::all().add(users::Column::Id.eq(m)),
+            None => return Ok(Vec::new()),
+        },
         Audience::AllTenants => {
             let mut tenant_query = tenants::Entity::find()
                 .select_only()

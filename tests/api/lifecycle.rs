@@ -1548,7 +1548,8 @@ async fn a_contract_that_already_ended_is_refused_unless_it_is_a_historical_impo
     let plan = plan["id"].as_str().unwrap().to_owned();
     let (am_id, _) = staff_account(&app, &admin, "am.past", "account_manager").await;
     // A typo: 2025 for 2026. It would freeze the merchant a minute after payment.
-    let typo = json!({"start_date": "2025-12-06", "end_date": "2025-12-06", "payment_method": "cash"});
+    let typo =
+        json!({"start_date": "2025-12-06", "end_date": "2025-12-06", "payment_method": "cash"});
     let body = provision_body(&plan, Some(&am_id), "shop.typo", typo.clone());
     let (status, refused) =
         status_json(app.post_json("/api/v1/tenants", &admin, &body).await).await;
@@ -1628,10 +1629,91 @@ async fn a_contract_that_already_ended_is_refused_unless_it_is_a_historical_impo
     .await;
     assert_eq!(status, 422, "{refused}");
     assert!(
-        matches!(
-            refused["details"]["field"].as_str(),
-            Some("end_date")
-        ),
+        matches!(refused["details"]["field"].as_str(), Some("end_date")),
         "{refused}"
     );
+}
+
+#[actix_web::test]
+async fn an_account_manager_is_asked_once_to_hand_over_sign_in_details_not_collected_in_a_working_day()
+ {
+    let app = lifecycle_app(None).await;
+    // Friday afternoon; the next working day is Monday.
+    app.clock.set(local(2026, 12, 4, 15, 0));
+    let admin = app.admin_session().await.access_token;
+    let (_, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin,
+            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
+        )
+        .await,
+    )
+    .await;
+    let plan = plan["id"].as_str().unwrap().to_owned();
+    let (am_id, am) = staff_account(&app, &admin, "am.handover", "account_manager").await;
+    let contract = json!({"start_date": "2026-12-04", "payment_method": "cash"});
+    let body = provision_body(&plan, Some(&am_id), "shop.silent", contract);
+    let (status, silent) = status_json(app.post_json("/api/v1/tenants", &admin, &body).await).await;
+    assert_eq!(status, 201, "{silent}");
+    let silent_id = silent["tenant"]["id"].as_str().unwrap().to_owned();
+    let password = silent["merchant_admin"]["one_time_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // This one signs in.
+    let busy = shop(
+        &app,
+        &admin,
+        &am_id,
+        &plan,
+        "shop.busy",
+        "2026-12-04",
+        "2027-12-03",
+        None,
+        None,
+    )
+    .await;
+
+    tick_at(&app, local(2026, 12, 5, 15, 0)).await;
+    tick_at(&app, local(2026, 12, 7, 14, 59)).await;
+    assert!(
+        notices(&app, Some(&silent_id), "credentials_not_collected")
+            .await
+            .is_empty()
+    );
+    tick_at(&app, local(2026, 12, 7, 15, 0)).await;
+    tick_at(&app, local(2026, 12, 8, 15, 0)).await;
+    let sent = notices(&app, Some(&silent_id), "credentials_not_collected").await;
+    assert_eq!(sent.len(), 1, "once");
+    assert!(
+        sent[0].body.contains("shop.silent") && !sent[0].body.contains(&password),
+        "{}",
+        sent[0].body
+    );
+    assert!(
+        notices(&app, Some(&busy.id), "credentials_not_collected")
+            .await
+            .is_empty()
+    );
+    // To the account manager only.
+    let (_, am_inbox) = status_json(app.get("/api/v1/inbox", &am).await).await;
+    assert!(
+        am_inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "credentials_not_collected"),
+        "{am_inbox}"
+    );
+    let (_, admin_inbox) = status_json(app.get("/api/v1/inbox", &admin).await).await;
+    assert!(
+        !admin_inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "credentials_not_collected"),
+        "{admin_inbox}"
+    );
+    assert_eq!(sent[0].audience, "manager");
 }
