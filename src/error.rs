@@ -154,6 +154,7 @@ error_codes! {
     RevisionMismatch = ("revision_mismatch", 412, "页面已被他人修改，请刷新后再保存。", "The page was changed by someone else; reload it before saving."),
     PageTakenDown = ("page_taken_down", 409, "该页面已被平台下架，处理前不能发布。", "The page was taken down by the platform; it cannot be published until that is lifted."),
     CalendarYearShipped = ("calendar_year_shipped", 409, "该年份的节假日安排随系统发布，不能在此修改。", "This year's arrangement ships with the service and cannot be replaced here."),
+    PageLinked = ("page_linked", 409, "已发布的页面链接到此页面，不能下线或删除。", "Published pages link to this page; it cannot be unpublished or deleted."),
     PublishBlocked = ("publish_blocked", 422, "页面有问题，暂不能发布，请按提示修改。", "The page cannot be published yet; fix what details.errors names."),
     QuotaExceeded = ("quota_exceeded", 422, "超出套餐额度。", "This exceeds the plan's quota."),
     RenderFailed = ("render_failed", 422, "页面无法渲染，请检查出错的组件。", "The page cannot be rendered; check the component named in details."),

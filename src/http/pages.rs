@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_page)
         .service(publish_page)
         .service(unpublish_page)
+        .service(unpublish_pages)
         .service(list_page_versions)
         .service(get_page_version)
         .service(restore_page_version)
@@ -258,7 +259,7 @@ async fn replace_page(
 /// Deletes a page and its versions (merchant admin); 409 `in_use` while the tab bar points
 /// at it.
 #[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
-    responses((status = 204, description = "Deleted"), (status = 403, description = "Editors cannot delete", body = ErrorBody), (status = 409, description = "`in_use`", body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Editors cannot delete", body = ErrorBody), (status = 409, description = "`in_use` (tab bar), or `page_linked`: published pages link to it (`details.linked_from`)", body = ErrorBody)))]
 #[delete("/pages/{page_id}")]
 async fn delete_page(
     state: web::Data<AppState>,
@@ -291,7 +292,7 @@ async fn publish_page(
 
 /// Removes the page from the client API (merchant admin); its versions stay.
 #[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = PageView), (status = 409, description = "`in_use` by the tab bar", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = PageView), (status = 409, description = "`in_use` by the tab bar, or `page_linked`: published pages link to it (`details.linked_from`)", body = ErrorBody)))]
 #[post("/pages/{page_id}/unpublish")]
 async fn unpublish_page(
     state: web::Data<AppState>,
@@ -303,6 +304,43 @@ async fn unpublish_page(
     access.write()?;
     Ok(web::Json(
         pages::unpublish(&state, access.user(), &meta, access.tenant, *id).await?,
+    ))
+}
+
+/// Pages to take off the client API together.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnpublishManyRequest {
+    /// 1–100 page ids.
+    pub page_ids: Vec<uuid::Uuid>,
+}
+
+/// Removes several pages from the client API at once, or none (merchant admin): pages
+/// that link only to each other can go together, which one by one would be refused.
+#[utoipa::path(tag = "pages", request_body = UnpublishManyRequest, security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = [PageView]), (status = 404, description = "A page does not exist", body = ErrorBody),
+        (status = 409, description = "`in_use` by the tab bar, or `page_linked`: published pages outside the set link to one (`details.linked_from`)", body = ErrorBody),
+        (status = 422, description = "`page_ids` empty or over 100", body = ErrorBody)))]
+#[post("/pages/unpublish")]
+async fn unpublish_pages(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    meta: RequestMeta,
+    body: JsonBody<UnpublishManyRequest>,
+) -> AppResult<web::Json<Vec<PageView>>> {
+    access.require_admin()?;
+    access.write()?;
+    let mut ids = body.0.page_ids;
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(crate::error::AppError::invalid_field(
+            "page_ids",
+            crate::error::Localized::new("须为 1–100 个页面", "must name 1–100 pages"),
+        ));
+    }
+    Ok(web::Json(
+        pages::unpublish_many(&state, access.user(), &meta, access.tenant, &ids).await?,
     ))
 }
 

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_tenants)
         .service(get_tenant)
         .service(change_tenant_contact)
+        .service(set_tenant_appid)
         .service(change_tenant_account_manager)
         .service(get_contact_history)
         .service(set_takedown_hold)
@@ -106,6 +107,27 @@ async fn change_tenant_contact(
     access.require_staff()?;
     Ok(web::Json(
         tenants::change_contact(&state, access.user(), &meta, access.tenant, body.0).await?,
+    ))
+}
+
+/// Sets or replaces the tenant's mini-program appid (agency admins), for a mini-program
+/// bound outside the platform; audited. Published pages are rendered again with the new
+/// asset URLs and the client API answers under the new appid at once.
+#[utoipa::path(tag = "tenants", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), request_body = tenants::AppidInput, security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = TenantView), (status = 403, description = "Not an agency admin", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "`already_exists`: another tenant has the appid; `invalid_transition`: a WeChat authorization binds another appid", body = ErrorBody),
+        (status = 422, description = "`appid` is not `wx` + 16 hex digits", body = ErrorBody)))]
+#[put("/tenants/{tenant_id}/appid")]
+async fn set_tenant_appid(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    body: JsonBody<tenants::AppidInput>,
+) -> AppResult<web::Json<TenantView>> {
+    access.require(&[crate::domain::role::Role::AgencyAdmin])?;
+    Ok(web::Json(
+        tenants::set_appid(&state, access.user(), &meta, access.tenant, body.0).await?,
     ))
 }
 

@@ -10,7 +10,7 @@ use crate::render::renderer::Rendered;
 use crate::services::assets::{check_refs, plan_apps};
 use crate::services::pages::PageInput;
 use crate::state::AppState;
-use entity::{code_templates, deploy_runs, pages};
+use entity::{code_templates, deploy_runs, page_versions, pages};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::Value;
@@ -263,4 +263,89 @@ pub async fn render_unsaved(
             AppError::new(ErrorCode::RenderFailed)
                 .with_details(serde_json::json!({ "component_id": fault.component_id }))
         })
+}
+
+/// A published page's link to a page that is leaving.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct IncomingLink {
+    /// The page that links.
+    pub page_id: Uuid,
+    /// Its slug.
+    pub slug: String,
+    /// Its title.
+    pub title: String,
+    /// Where in its published layout.
+    pub pointer: String,
+    /// The slug it links to.
+    pub target: String,
+}
+
+/// The links from published, live pages (other than `leaving_ids`) to any of `slugs`, read
+/// from what those pages serve (their published versions).
+pub async fn links_into(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    slugs: &[String],
+    leaving_ids: &[Uuid],
+) -> AppResult<Vec<IncomingLink>> {
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let live = pages::Entity::find()
+        .filter(pages::Column::TenantId.eq(tenant.0))
+        .filter(pages::Column::IsPublished.eq(true))
+        .filter(pages::Column::TakenDownAt.is_null())
+        .all(conn)
+        .await?;
+    let mut out = Vec::new();
+    for page in live.into_iter().filter(|p| !leaving_ids.contains(&p.id)) {
+        let Some(version) = page.published_version else {
+            continue;
+        };
+        let Some(served) = page_versions::Entity::find()
+            .filter(page_versions::Column::PageId.eq(page.id))
+            .filter(page_versions::Column::Version.eq(version))
+            .one(conn)
+            .await?
+        else {
+            continue;
+        };
+        for (pointer, target) in layout_links(&served.layout, state.catalog.specs()) {
+            if let Some(slug) = linked_slug(&target)
+                && slugs.iter().any(|s| s == slug)
+            {
+                out.push(IncomingLink {
+                    page_id: page.id,
+                    slug: page.slug.clone(),
+                    title: page.title.clone(),
+                    pointer,
+                    target: slug.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The refusal of an unpublish or delete that would leave published pages with dead links.
+pub fn linked(links: Vec<IncomingLink>) -> AppError {
+    let from: Vec<String> = links
+        .iter()
+        .map(|l| l.slug.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    AppError::new(ErrorCode::PageLinked)
+        .with_message(crate::error::Localized::new(
+            format!(
+                "已发布的页面 {} 链接到此页面，请先修改或一并下线这些页面",
+                from.join("、")
+            ),
+            format!(
+                "Published pages link here ({}): change them first, or unpublish them together",
+                from.join(", ")
+            ),
+        ))
+        .with_details(serde_json::json!({ "linked_from": links }))
 }

@@ -493,22 +493,55 @@ pub async fn unpublish(
     tenant: TenantId,
     id: Uuid,
 ) -> AppResult<PageView> {
+    let mut views = unpublish_many(state, actor, meta, tenant, &[id]).await?;
+    Ok(views.remove(0))
+}
+
+/// Removes several pages from the client API together, or none: refused while the tab
+/// bar shows one of them, or while a published page outside the set links to one
+/// (`page_linked`, naming every such link) — pages that only link to each other go
+/// together. Idempotent per page.
+pub async fn unpublish_many(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    ids: &[Uuid],
+) -> AppResult<Vec<PageView>> {
     let txn = db::begin_write(&state.db).await?;
-    let page = find_page(&txn, tenant, id).await?;
-    if page.is_published {
-        let in_tab_bar = tab_bar_pages(&txn, tenant).await?.contains(&id);
-        if in_tab_bar {
-            return Err(AppError::new(ErrorCode::InUse)
-                .with_details(serde_json::json!({ "tab_bar": true })));
-        }
-        let now = state.clock.now();
+    let mut rows = Vec::new();
+    for id in ids {
+        rows.push(find_page(&txn, tenant, *id).await?);
+    }
+    let tab_bar = tab_bar_pages(&txn, tenant).await?;
+    if rows
+        .iter()
+        .any(|p| p.is_published && tab_bar.contains(&p.id))
+    {
+        return Err(
+            AppError::new(ErrorCode::InUse).with_details(serde_json::json!({ "tab_bar": true }))
+        );
+    }
+    let leaving: Vec<&pages::Model> = rows.iter().filter(|p| p.is_published).collect();
+    let links = crate::services::page_checks::links_into(
+        state,
+        &txn,
+        tenant,
+        &leaving.iter().map(|p| p.slug.clone()).collect::<Vec<_>>(),
+        ids,
+    )
+    .await?;
+    if !links.is_empty() {
+        return Err(crate::services::page_checks::linked(links));
+    }
+    let now = state.clock.now();
+    for page in &leaving {
         pages::Entity::update_many()
             .col_expr(pages::Column::IsPublished, Expr::value(false))
             .col_expr(pages::Column::UpdatedAt, Expr::value(now))
-            .filter(pages::Column::Id.eq(id))
+            .filter(pages::Column::Id.eq(page.id))
             .exec(&txn)
             .await?;
-        crate::services::client_content::refresh(&txn, state, tenant).await?;
         audit::record(
             &txn,
             now,
@@ -517,16 +550,22 @@ pub async fn unpublish(
                 meta,
                 tenant,
                 "page.unpublished",
-                id,
+                page.id,
                 serde_json::json!({ "slug": page.slug }),
             ),
         )
         .await?;
     }
-    let written = find_page(&txn, tenant, id).await?;
+    if !leaving.is_empty() {
+        crate::services::client_content::refresh(&txn, state, tenant).await?;
+    }
+    let mut written = Vec::new();
+    for id in ids {
+        written.push(view(find_page(&txn, tenant, *id).await?, true));
+    }
     txn.commit().await?;
     state.invalidate_tenant(tenant);
-    Ok(view(written, true))
+    Ok(written)
 }
 
 /// Versions of a page, newest first.
@@ -671,6 +710,19 @@ pub async fn delete(
         return Err(
             AppError::new(ErrorCode::InUse).with_details(serde_json::json!({ "tab_bar": true }))
         );
+    }
+    if page.is_published {
+        let links = crate::services::page_checks::links_into(
+            state,
+            &txn,
+            tenant,
+            std::slice::from_ref(&page.slug),
+            &[id],
+        )
+        .await?;
+        if !links.is_empty() {
+            return Err(crate::services::page_checks::linked(links));
+        }
     }
     page_asset_refs::Entity::delete_many()
         .filter(page_asset_refs::Column::PageId.eq(id))

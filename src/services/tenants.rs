@@ -907,3 +907,106 @@ pub async fn change_takedown(
     state.invalidate_tenant(tenant);
     get_tenant(state, tenant).await
 }
+
+/// The appid of a mini-program bound outside the platform.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppidInput {
+    /// `wx` + 16 hex digits.
+    #[schema(example = "wx1234567890abcdef")]
+    pub appid: String,
+    /// Why (audited), e.g. "bound by the merchant in WeChat's console".
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Sets or replaces the tenant's appid (agency admins), for a mini-program bound outside
+/// the platform: audited with the old and new appid; published pages are rendered again
+/// with the new asset URLs and the client API answers under the new appid at once (the
+/// old one stops). Refused while the tenant has a live WeChat authorization of another
+/// appid: that binding decides.
+pub async fn set_appid(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    input: AppidInput,
+) -> AppResult<TenantView> {
+    let appid = parse_appid(input.appid.trim(), "appid")?;
+    let reason = input
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
+        return Err(AppError::invalid_field(
+            "reason",
+            Localized::new("最多 200 个字符", "must be at most 200 characters"),
+        ));
+    }
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let (row, _) = crate::services::tenant_state::lock_snapshot(&txn, tenant).await?;
+    if row.status == TenantStatus::Deleted.as_str() {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    if let Some(binding) = entity::wechat_bindings::Entity::find_by_id(tenant.0)
+        .one(&txn)
+        .await?
+        && binding.status == "bound"
+        && binding.appid != appid
+    {
+        return Err(AppError::new(ErrorCode::InvalidTransition).with_message(Localized::new(
+            format!("该商户已通过微信授权绑定小程序 {}，请以授权为准", binding.appid),
+            format!(
+                "The tenant authorized mini-program {} through WeChat; that binding decides its appid",
+                binding.appid
+            ),
+        )));
+    }
+    if tenants::Entity::find()
+        .filter(tenants::Column::Appid.eq(appid.as_str()))
+        .filter(tenants::Column::Id.ne(tenant.0))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::new(ErrorCode::AlreadyExists)
+            .with_details(serde_json::json!({ "field": "appid" })));
+    }
+    let previous = row.appid.clone();
+    if previous.as_deref() != Some(appid.as_str()) {
+        tenants::Entity::update_many()
+            .col_expr(tenants::Column::Appid, Expr::value(appid.as_str()))
+            .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
+            .filter(tenants::Column::Id.eq(tenant.0))
+            .exec(&txn)
+            .await?;
+        crate::services::pages::rerender_published(&txn, state, tenant, &appid).await?;
+        crate::services::client_content::refresh(&txn, state, tenant).await?;
+        audit::record(
+            &txn,
+            now,
+            AuditRecord {
+                actor: actor.actor(),
+                tenant_id: Some(tenant),
+                action: "tenant.appid_set",
+                subject_type: "tenant",
+                subject_id: Some(tenant.to_string()),
+                summary: serde_json::json!({
+                    "before": previous,
+                    "after": appid,
+                    "reason": reason,
+                }),
+                request_id: meta.request_id.clone(),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    state.invalidate_tenant(tenant);
+    if let Some(old) = &previous {
+        state.client_cache.invalidate_appid(old);
+    }
+    state.client_cache.invalidate_appid(&appid);
+    get_tenant(state, tenant).await
+}

@@ -236,6 +236,103 @@ async fn publishing_names_every_dead_link_and_goes_through_once_they_are_live() 
     )
     .await;
     assert_eq!(status, 201, "{v}");
+
+    // Now home links to menu and about: neither can leave alone, nor both without home.
+    let (_, list) = status_json(app.get("/api/v1/pages", &owner).await).await;
+    let id_of = |slug: &str| -> String {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["slug"] == slug)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (menu, about) = (id_of("menu"), id_of("about"));
+    let linked_from = |body: &Value| -> Vec<(String, String)> {
+        body["details"]["linked_from"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["slug"].as_str().unwrap().to_owned(),
+                    l["target"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (status, refused) = status_json(
+        app.post_empty(&format!("/api/v1/pages/{menu}/unpublish"), &owner)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("page_linked")),
+        "{refused}"
+    );
+    assert_eq!(linked_from(&refused), [("home".into(), "menu".into())]);
+    let (status, refused) = status_json(
+        app.client
+            .delete(app.url(&format!("/api/v1/pages/{about}")))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("page_linked"))
+    );
+    assert_eq!(linked_from(&refused), [("home".into(), "about".into())]);
+    let unpublish = |ids: Vec<&str>| {
+        let (app, owner) = (&app, owner.clone());
+        let body = json!({ "page_ids": ids });
+        async move {
+            status_json(
+                app.post_json("/api/v1/pages/unpublish", &owner, &body)
+                    .await,
+            )
+            .await
+        }
+    };
+    let (status, refused) = unpublish(vec![&menu, &about]).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(
+        linked_from(&refused),
+        [
+            ("home".into(), "menu".into()),
+            ("home".into(), "about".into())
+        ]
+    );
+    let (status, body) = unpublish(vec![]).await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("page_ids"))
+    );
+    // Together they go: nothing left links to them.
+    let (status, done) = unpublish(vec![&menu, &about, &home]).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(
+        done.as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["is_published"] == false),
+        "{done}"
+    );
+    // Nothing published links to menu any more: it can be deleted.
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/pages/{menu}")))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
 }
 
 #[actix_web::test]
@@ -339,4 +436,107 @@ async fn a_type_the_released_mini_program_does_not_draw_is_a_warning_not_a_refus
     )
     .await;
     assert_eq!(status, 201, "{v}");
+}
+
+#[actix_web::test]
+async fn an_agency_admin_sets_and_replaces_the_appid_of_a_mini_program_bound_elsewhere() {
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (tenant, owner) = active_tenant(&app, &agency, plan_terms(298_000), "shop.appid").await;
+    let (other, _) = active_tenant(&app, &agency, plan_terms(298_000), "shop.other").await;
+    let (status, p) = create_page(
+        &app,
+        &owner,
+        &page(
+            "home",
+            json!([{"id": "pic", "type": "image", "props": {"asset_id": "sys-placeholder-banner"}}]),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{p}");
+    let id = p["id"].as_str().unwrap();
+    let (status, _) =
+        status_json(app.post_empty(&format!("/api/v1/pages/{id}/publish"), &owner).await).await;
+    assert_eq!(status, 201);
+
+    let put = |token: &str, tenant: &str, body: Value| {
+        let (app, token, url) = (
+            &app,
+            token.to_owned(),
+            format!("/api/v1/tenants/{tenant}/appid"),
+        );
+        async move {
+            status_json(
+                app.client
+                    .put(app.url(&url))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let first = "wx00000000000000b1";
+    let (status, _) = put(&agency.am, &tenant, json!({"appid": first})).await;
+    assert_eq!(status, 403, "account managers cannot");
+    let (status, body) = put(&agency.admin, &tenant, json!({"appid": "wx123"})).await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("appid"))
+    );
+    let (status, set) = put(
+        &agency.admin,
+        &tenant,
+        json!({"appid": first, "reason": "商户在微信后台自行绑定"}),
+    )
+    .await;
+    assert_eq!((status, set["appid"].as_str()), (200, Some(first)), "{set}");
+    let (status, taken) = put(&agency.admin, &other, json!({"appid": first})).await;
+    assert_eq!(
+        (status, taken["code"].as_str()),
+        (409, Some("already_exists"))
+    );
+    let served = |appid: &str| {
+        let (app, url) = (&app, format!("/client/v1/{appid}/pages/home"));
+        async move { status_json(app.client.get(app.url(&url)).send().await.unwrap()).await }
+    };
+    let (status, page_json) = served(first).await;
+    assert_eq!(status, 200, "{page_json}");
+    assert!(
+        page_json
+            .to_string()
+            .contains(&format!("/client/v1/{first}/assets/sys-placeholder-banner")),
+        "{page_json}"
+    );
+
+    // Replaced: the new appid serves the page with its own asset URLs, the old one stops.
+    let second = "wx00000000000000b2";
+    let (status, _) = put(&agency.admin, &tenant, json!({"appid": second})).await;
+    assert_eq!(status, 200);
+    let (status, page_json) = served(second).await;
+    assert_eq!(status, 200);
+    let text = page_json.to_string();
+    assert!(
+        text.contains(&format!("/client/v1/{second}/assets/")) && !text.contains(first),
+        "{page_json}"
+    );
+    assert_eq!(served(first).await.0, 404);
+    let (_, audit) = status_json(
+        app.get(
+            &format!("/api/v1/audit-events?tenant_id={tenant}&action=tenant.appid_set"),
+            &agency.admin,
+        )
+        .await,
+    )
+    .await;
+    let summaries: Vec<(Value, Value)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["summary"]["before"].clone(), e["summary"]["after"].clone()))
+        .collect();
+    assert_eq!(summaries.len(), 2, "{audit}");
+    assert!(summaries.contains(&(json!(first), json!(second))), "{audit}");
 }

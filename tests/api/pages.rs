@@ -528,16 +528,18 @@ async fn tab_bar_theme_templates_quota_and_takedown() {
     .await;
     assert_eq!((status, body["code"].as_str()), (409, Some("in_use")));
     assert_eq!(body["details"]["tab_bar"], true);
-    assert_eq!(
+    // The catalogue is not in the tab bar, but the published home page links to it.
+    let (status, body) = status_json(
         app.client
             .delete(app.url(&format!("/api/v1/pages/{}", ids[1])))
             .bearer_auth(&owner)
             .send()
             .await
-            .unwrap()
-            .status(),
-        204
-    );
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("page_linked")));
+    assert_eq!(body["details"]["linked_from"][0]["slug"], "home");
 
     let theme = json!({"primary_color": "#E64340", "background_color": "#FFFFFF", "text_color": "#111111", "navigation_bar": {"background_color": "#E64340", "text_style": "white"}});
     let (status, saved) = status_json(

@@ -481,6 +481,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pages/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Removes several pages from the client API at once, or none (merchant admin): pages
+         *     that link only to each other can go together, which one by one would be refused.
+         */
+        post: operations["unpublish_pages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pages/{page_id}": {
         parameters: {
             query?: never;
@@ -1178,6 +1198,27 @@ export interface paths {
         get?: never;
         /** Assigns another account manager (agency admins). */
         put: operations["change_tenant_account_manager"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/appid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets or replaces the tenant's mini-program appid (agency admins), for a mini-program
+         *     bound outside the platform; audited. Published pages are rendered again with the new
+         *     asset URLs and the client API answers under the new appid at once.
+         */
+        put: operations["set_tenant_appid"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1949,6 +1990,16 @@ export interface components {
          * @enum {string}
          */
         ActivationRule: "full_payment" | "first_milestone";
+        /** @description The appid of a mini-program bound outside the platform. */
+        AppidInput: {
+            /**
+             * @description `wx` + 16 hex digits.
+             * @example wx1234567890abcdef
+             */
+            appid: string;
+            /** @description Why (audited), e.g. "bound by the merchant in WeChat's console". */
+            reason?: string | null;
+        };
         /** @description Assets and storage use. */
         AssetList: {
             /** @description Newest first. */
@@ -4048,6 +4099,11 @@ export interface components {
             /** @description Always `Bearer`. */
             token_type: string;
         };
+        /** @description Pages to take off the client API together. */
+        UnpublishManyRequest: {
+            /** @description 1–100 page ids. */
+            page_ids: string[];
+        };
         /** @description Unread notices. */
         UnreadCount: {
             /**
@@ -5284,6 +5340,57 @@ export interface operations {
             };
         };
     };
+    unpublish_pages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnpublishManyRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageView"][];
+                };
+            };
+            /** @description A page does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `in_use` by the tab bar, or `page_linked`: published pages outside the set link to one (`details.linked_from`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `page_ids` empty or over 100 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_page: {
         parameters: {
             query?: never;
@@ -5410,7 +5517,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `in_use` */
+            /** @description `in_use` (tab bar), or `page_linked`: published pages link to it (`details.linked_from`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5598,7 +5705,7 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
-            /** @description `in_use` by the tab bar */
+            /** @description `in_use` by the tab bar, or `page_linked`: published pages link to it (`details.linked_from`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7109,6 +7216,69 @@ export interface operations {
                 };
             };
             /** @description Not an enabled account manager */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_tenant_appid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppidInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description Not an agency admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_exists`: another tenant has the appid; `invalid_transition`: a WeChat authorization binds another appid */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `appid` is not `wx` + 16 hex digits */
             422: {
                 headers: {
                     [name: string]: unknown;
