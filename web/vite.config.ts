@@ -31,7 +31,13 @@ export default defineConfig({
     }),
   ],
   resolve: {
-    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+    alias: [
+      { find: '@', replacement: fileURLToPath(new URL('./src', import.meta.url)) },
+      // vuedraggable's published UMD bundle requires Vue's CommonJS build (template compiler
+      // included, `new Function` under the CSP) and a Function('return this') shim; its ES
+      // source imports the runtime-only `vue` and `sortablejs` like everything else.
+      { find: /^vuedraggable$/, replacement: 'vuedraggable/src/vuedraggable.js' },
+    ],
   },
   build: {
     outDir: 'dist',

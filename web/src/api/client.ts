@@ -135,6 +135,14 @@ export class AuthClient {
     throw problemFrom(answer.response, answer.error, this.networkMessage());
   }
 
+  /**
+   * The current access token, for the one request openapi-fetch cannot make: an upload
+   * with progress (XHR). Read per request and never stored.
+   */
+  bearer(): string | null {
+    return this.current?.accessToken ?? null;
+  }
+
   /** Restores the session from the refresh cookie (on start, after a reload). */
   async restore(): Promise<Session | null> {
     try {

@@ -80,6 +80,19 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: MERCHANT, title: () => i18n.global.t('nav.home') },
       },
       {
+        path: 'pages',
+        name: 'pages',
+        component: () => import('@/views/pages/PagesView.vue'),
+        meta: { roles: MERCHANT, title: () => i18n.global.t('nav.pages') },
+      },
+      {
+        // Lazy: the builder (forms, preview, drag and drop) never weighs on sign-in.
+        path: 'pages/:id/edit',
+        name: 'builder',
+        component: () => import('@/views/builder/BuilderView.vue'),
+        meta: { roles: MERCHANT, title: () => i18n.global.t('nav.builder') },
+      },
+      {
         path: ':pathMatch(.*)*',
         name: 'not-found',
         component: () => import('@/views/common/NotFoundView.vue'),

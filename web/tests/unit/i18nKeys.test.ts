@@ -52,9 +52,23 @@ for (const file of sourceFiles(SRC)) {
   for (const m of text.matchAll(DYNAMIC_CALL)) dynamic.push(`${where}: ${m[0]}`);
 }
 
+/** A language's messages: the main file and the lazily merged ones of a route (`locales/<route>/<lang>.json`). */
+function messagesOf(lang: string): Map<string, string> {
+  const out = flatten(JSON.parse(readFileSync(join(LOCALES, `${lang}.json`), 'utf8')) as Tree);
+  for (const name of readdirSync(LOCALES)) {
+    const file = join(LOCALES, name, `${lang}.json`);
+    if (!statSync(join(LOCALES, name)).isDirectory()) continue;
+    for (const [k, v] of flatten(JSON.parse(readFileSync(file, 'utf8')) as Tree)) {
+      if (out.has(k)) throw new Error(`${k} is in two message files`);
+      out.set(k, v);
+    }
+  }
+  return out;
+}
+
 const locales = {
-  'zh-CN': flatten(JSON.parse(readFileSync(join(LOCALES, 'zh-CN.json'), 'utf8')) as Tree),
-  en: flatten(JSON.parse(readFileSync(join(LOCALES, 'en.json'), 'utf8')) as Tree),
+  'zh-CN': messagesOf('zh-CN'),
+  en: messagesOf('en'),
 };
 
 describe('translation keys', () => {

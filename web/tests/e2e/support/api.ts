@@ -35,3 +35,59 @@ export const STANDARD_PLAN: components['schemas']['CreatePlanRequest'] = {
     sms_overage_allowed: false,
   },
 };
+
+/** Asia/Shanghai calendar date `days` from today. */
+export function shanghaiDate(days = 0): string {
+  return new Date(Date.now() + 8 * 3600_000 + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+export interface ProvisionedMerchant {
+  tenantId: string;
+  username: string;
+  oneTimePassword: string;
+}
+
+/**
+ * Sets a fresh server up through the API: the first admin (setup token), an account
+ * manager, a plan with `apps`, and an active tenant with no appid whose merchant admin
+ * has a one-time password.
+ */
+export async function provisionMerchant(
+  origin: string,
+  setupToken: string,
+  options: { apps: string[]; username: string; business: string },
+): Promise<ProvisionedMerchant> {
+  const admin = { username: 'admin', password: 'Admin-password-2026' };
+  const anonymous = createClient<paths>({ baseUrl: origin });
+  ok(await anonymous.POST('/api/v1/setup', { body: { token: setupToken, ...admin } }), 'first-run setup');
+  const api = await signedInApi(origin, admin.username, admin.password);
+  const plan = ok(
+    await api.POST('/api/v1/plans', { body: { ...STANDARD_PLAN, name: '建站版', terms: { ...STANDARD_PLAN.terms, apps: options.apps } } }),
+    'creating a plan',
+  );
+  const am = ok(
+    await api.POST('/api/v1/staff', { body: { username: 'am.e2e', display_name: '客户经理', role: 'account_manager' } }),
+    'creating an account manager',
+  );
+  const provisioned = ok(
+    await api.POST('/api/v1/tenants', {
+      body: {
+        business_name: options.business,
+        contact: { name: '李娜', phone: '13812341234', email: 'li.na@example.cn' },
+        plan_id: plan.id,
+        account_manager_id: am.account.id,
+        merchant_admin_username: options.username,
+        contract: { payment_method: 'bank_transfer', start_date: shanghaiDate(0) },
+      },
+    }),
+    'provisioning',
+  );
+  ok(
+    await api.POST('/api/v1/tenants/{tenant_id}/contracts/{contract_id}/payments', {
+      params: { path: { tenant_id: provisioned.tenant.id, contract_id: provisioned.contract.id } },
+      body: { amount_fen: provisioned.contract.amount_fen, method: 'bank_transfer', reference: 'E2E-BUILDER', paid_on: shanghaiDate(0) },
+    }),
+    'recording the payment',
+  );
+  return { tenantId: provisioned.tenant.id, username: options.username, oneTimePassword: provisioned.merchant_admin.one_time_password };
+}

@@ -12,8 +12,8 @@ export { launch } from './chromium.mjs';
 
 export const SCREENSHOT_DIR = join(REPO_DIR, 'target', 'e2e');
 
-/** Answers the API gives on purpose in these tests (expired tokens, wrong input, throttling). */
-const EXPECTED_API_ANSWER = /^Failed to load resource: the server responded with a status of (401|403|404|409|422|429)\b/;
+/** Answers the API gives on purpose in these tests (expired tokens, wrong input, a save that lost the race, throttling). */
+const EXPECTED_API_ANSWER = /^Failed to load resource: the server responded with a status of (401|403|404|409|412|422|429)\b/;
 
 export class PageWatch {
   readonly problems: string[] = [];

@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 
 export const WEB_DIR = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const REPO_DIR = resolve(WEB_DIR, '..');
-export const BINARY = join(REPO_DIR, 'target', 'debug', 'weapp-builder');
+/** The binary under test: `E2E_BINARY` when set (a copy that no build is rewriting), else the debug build. */
+export const BINARY = process.env.E2E_BINARY ? resolve(process.env.E2E_BINARY) : join(REPO_DIR, 'target', 'debug', 'weapp-builder');
 export const DIST_DIR = join(WEB_DIR, 'dist');
 
 /**

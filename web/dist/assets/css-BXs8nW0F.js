@@ -1,0 +1,1 @@
+import"./index-BkSYMe64.js";import"./css-DgWtcQIq.js";

@@ -1,1 +1,0 @@
-import"./index-Bw62jMs3.js";import"./css-kgcxkgMw.js";
