@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(preview_page)
         .service(preview_link)
         .service(publish_check)
+        .service(preview_qrcode)
         .service(staff_list_pages)
         .service(take_down_page)
         .service(lift_page_takedown);
@@ -462,6 +463,28 @@ async fn publish_check(
     Ok(web::Json(
         crate::services::page_checks::check(&state, access.tenant, *id).await?,
     ))
+}
+
+/// The trial version's QR code opening the page's draft on a phone (scan with WeChat): a
+/// fresh 30-minute preview token each time; `X-Preview-Expires-At` says until when. Needs
+/// a bound mini-program with a trial or released version.
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id")), security(("bearer" = [])),
+    responses((status = 200, description = "The QR code image", content_type = "image/jpeg"), (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "`wechat_not_bound`, or `invalid_transition`: no trial or released version yet", body = ErrorBody),
+        (status = 502, description = "`wechat_call_failed`", body = ErrorBody), (status = 503, description = "`wechat_not_configured`", body = ErrorBody)))]
+#[post("/pages/{page_id}/preview-qrcode")]
+async fn preview_qrcode(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<HttpResponse> {
+    let (link, bytes, content_type) =
+        crate::services::preview_links::qrcode(&state, access.tenant, *id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Preview-Expires-At", link.expires_at.to_rfc3339()))
+        .body(bytes))
 }
 
 /// A tenant's pages, for staff (takedown decisions).

@@ -709,43 +709,77 @@ pub async fn fill_missing_deletion_times(state: &AppState, now: DateTime<Utc>) -
                 continue;
             }
         };
-        let txn = db::begin_write(&state.db).await?;
-        let updated = tenants::Entity::update_many()
-            .col_expr(tenants::Column::DeleteAfter, Expr::value(Some(due)))
-            .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
-            .filter(tenants::Column::Id.eq(t.id))
-            .filter(tenants::Column::Status.eq(TenantStatus::Frozen.as_str()))
-            .filter(tenants::Column::DeleteAfter.is_null())
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected == 1 {
-            audit::record(
-                &txn,
-                now,
-                AuditRecord {
-                    actor: Actor::system(),
-                    tenant_id: Some(TenantId(t.id)),
-                    action: "tenant.deletion_scheduled",
-                    subject_type: "tenant",
-                    subject_id: Some(t.id.to_string()),
-                    summary: serde_json::json!({
-                        "end_date": end,
-                        "delete_after": due,
-                        "calendar_coverage_until": calendar.coverage_until(),
-                    }),
-                    request_id: None,
-                },
-            )
-            .await?;
-            // The frozen notice said the date would follow: it does, to the merchant and
-            // the account manager, with the notice's job in the same transaction.
-            announce_deletion(&txn, state, &t, end, due, None).await?;
+        if schedule_deletion(state, &t, end, due, None, now).await? {
             filled += 1;
         }
-        txn.commit().await?;
-        state.invalidate_tenant(TenantId(t.id));
     }
     Ok(filled)
+}
+
+/// Sets a frozen tenant's deletion time to `due` if it still is `announced` (`None`: not
+/// set yet), with its audit row and the notice to the merchant and the account manager, in
+/// one transaction. Whether it changed (another instance may have been first).
+async fn schedule_deletion(
+    state: &AppState,
+    t: &tenants::Model,
+    end: NaiveDate,
+    due: DateTime<Utc>,
+    announced: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let txn = db::begin_write(&state.db).await?;
+    let unchanged = match announced {
+        None => tenants::Column::DeleteAfter.is_null(),
+        Some(at) => tenants::Column::DeleteAfter.eq(at),
+    };
+    let updated = tenants::Entity::update_many()
+        .col_expr(tenants::Column::DeleteAfter, Expr::value(Some(due)))
+        .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
+        .filter(tenants::Column::Id.eq(t.id))
+        .filter(tenants::Column::Status.eq(TenantStatus::Frozen.as_str()))
+        .filter(unchanged)
+        .exec(&txn)
+        .await?;
+    let changed = updated.rows_affected == 1;
+    if changed {
+        let (action, summary) = match announced {
+            None => (
+                "tenant.deletion_scheduled",
+                serde_json::json!({
+                    "end_date": end,
+                    "delete_after": due,
+                    "calendar_coverage_until": state.calendar.current().coverage_until(),
+                }),
+            ),
+            Some(previous) => (
+                "tenant.deletion_rescheduled",
+                serde_json::json!({
+                    "end_date": end,
+                    "delete_after": due,
+                    "previous_delete_after": previous,
+                }),
+            ),
+        };
+        audit::record(
+            &txn,
+            now,
+            AuditRecord {
+                actor: Actor::system(),
+                tenant_id: Some(TenantId(t.id)),
+                action,
+                subject_type: "tenant",
+                subject_id: Some(t.id.to_string()),
+                summary,
+                request_id: None,
+            },
+        )
+        .await?;
+        // The frozen notice said the date would follow: it does.
+        announce_deletion(&txn, state, t, end, due, announced).await?;
+    }
+    txn.commit().await?;
+    state.invalidate_tenant(TenantId(t.id));
+    Ok(changed)
 }
 
 /// Tells the merchant and the account manager the deletion time (`previous`: the time it
@@ -806,39 +840,9 @@ pub async fn reschedule_deletions(state: &AppState, now: DateTime<Utc>) -> AppRe
         if due <= announced {
             continue;
         }
-        let txn = db::begin_write(&state.db).await?;
-        let updated = tenants::Entity::update_many()
-            .col_expr(tenants::Column::DeleteAfter, Expr::value(Some(due)))
-            .col_expr(tenants::Column::UpdatedAt, Expr::value(now))
-            .filter(tenants::Column::Id.eq(t.id))
-            .filter(tenants::Column::Status.eq(TenantStatus::Frozen.as_str()))
-            .filter(tenants::Column::DeleteAfter.eq(announced))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected == 1 {
-            audit::record(
-                &txn,
-                now,
-                AuditRecord {
-                    actor: Actor::system(),
-                    tenant_id: Some(TenantId(t.id)),
-                    action: "tenant.deletion_rescheduled",
-                    subject_type: "tenant",
-                    subject_id: Some(t.id.to_string()),
-                    summary: serde_json::json!({
-                        "end_date": end,
-                        "delete_after": due,
-                        "previous_delete_after": announced,
-                    }),
-                    request_id: None,
-                },
-            )
-            .await?;
-            announce_deletion(&txn, state, &t, end, due, Some(announced)).await?;
+        if schedule_deletion(state, &t, end, due, Some(announced), now).await? {
             moved += 1;
         }
-        txn.commit().await?;
-        state.invalidate_tenant(TenantId(t.id));
     }
     Ok(moved)
 }

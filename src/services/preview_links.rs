@@ -84,3 +84,66 @@ pub async fn draft(
     }
     crate::services::pages::preview(state, tenant, claims.pid, None).await
 }
+
+/// The trial version's QR code opening the page's draft: WeChat's `get_qrcode` with the
+/// preview path, for a tenant whose mini-program is bound and has a trial or released
+/// version (anything else: 409 saying what is missing). Answers the link (for its expiry)
+/// and the image with its content type.
+pub async fn qrcode(
+    state: &AppState,
+    tenant: TenantId,
+    page: Uuid,
+) -> AppResult<(PreviewLink, Vec<u8>, String)> {
+    use crate::wechat::client::TokenParam;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let wx = crate::services::wechat::platform(state)?;
+    let bound = entity::wechat_bindings::Entity::find_by_id(tenant.0)
+        .one(&state.db)
+        .await?
+        .is_some_and(|b| b.status == "bound");
+    if !bound {
+        return Err(AppError::new(ErrorCode::WechatNotBound));
+    }
+    let has_version = entity::deploy_runs::Entity::find()
+        .filter(entity::deploy_runs::Column::TenantId.eq(tenant.0))
+        .all(&state.db)
+        .await?
+        .iter()
+        .any(|r| {
+            r.qr_key.is_some()
+                || [
+                    crate::services::wechat::deploy::status::RELEASED,
+                    crate::services::wechat::deploy::status::GRAY,
+                ]
+                .contains(&r.status.as_str())
+        });
+    if !has_version {
+        return Err(AppError::new(ErrorCode::InvalidTransition).with_message(
+            crate::error::Localized::new(
+                "小程序还没有体验版或线上版本：请先发起一次发布，提交代码后即可扫码预览。",
+                "The mini-program has no trial or released version yet: start a deploy; once the code is committed the preview QR works.",
+            ),
+        ));
+    }
+    let link = issue(state, tenant, page).await?;
+    let path = link.path.clone();
+    let image =
+        crate::services::wechat::tokens::with_authorizer_token(state, &wx, tenant, |token| {
+            let (wx, path) = (wx.clone(), path.clone());
+            async move {
+                wx.client
+                    .get_binary(
+                        "/wxa/get_qrcode",
+                        TokenParam::Access(&token),
+                        &[("path", path.as_str())],
+                    )
+                    .await
+            }
+        })
+        .await?;
+    let content_type = match image.content_type.as_str() {
+        "" => "image/jpeg".to_owned(),
+        given => given.to_owned(),
+    };
+    Ok((link, image.bytes, content_type))
+}

@@ -455,8 +455,11 @@ async fn an_agency_admin_sets_and_replaces_the_appid_of_a_mini_program_bound_els
     .await;
     assert_eq!(status, 201, "{p}");
     let id = p["id"].as_str().unwrap();
-    let (status, _) =
-        status_json(app.post_empty(&format!("/api/v1/pages/{id}/publish"), &owner).await).await;
+    let (status, _) = status_json(
+        app.post_empty(&format!("/api/v1/pages/{id}/publish"), &owner)
+            .await,
+    )
+    .await;
     assert_eq!(status, 201);
 
     let put = |token: &str, tenant: &str, body: Value| {
@@ -535,8 +538,75 @@ async fn an_agency_admin_sets_and_replaces_the_appid_of_a_mini_program_bound_els
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["summary"]["before"].clone(), e["summary"]["after"].clone()))
+        .map(|e| {
+            (
+                e["summary"]["before"].clone(),
+                e["summary"]["after"].clone(),
+            )
+        })
         .collect();
     assert_eq!(summaries.len(), 2, "{audit}");
-    assert!(summaries.contains(&(json!(first), json!(second))), "{audit}");
+    assert!(
+        summaries.contains(&(json!(first), json!(second))),
+        "{audit}"
+    );
+}
+
+#[actix_web::test]
+async fn the_preview_qr_code_opens_the_draft_once_the_mini_program_has_a_version() {
+    use crate::deploy::{bound_tenant, deploy_and_release, deploy_setup};
+    // Without the WeChat platform: 503 saying so.
+    let plain = spawn_app().await;
+    let plain_agency = agency(&plain).await;
+    let (_, owner) = active_tenant(&plain, &plain_agency, plan_terms(298_000), "shop.noqr").await;
+    let (_, p) = create_page(&plain, &owner, &page("home", json!([]))).await;
+    let (status, body) = status_json(
+        plain
+            .post_empty(
+                &format!("/api/v1/pages/{}/preview-qrcode", p["id"].as_str().unwrap()),
+                &owner,
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("wechat_not_configured"))
+    );
+
+    let (app, sim, agency) = deploy_setup().await;
+    let (tenant, owner) = bound_tenant(&app, &agency, "shop.qr").await;
+    let (_, p) = create_page(
+        &app,
+        &owner,
+        &page(
+            "home",
+            json!([{"id": "t", "type": "text", "props": {"text": "草稿"}}]),
+        ),
+    )
+    .await;
+    let url = format!("/api/v1/pages/{}/preview-qrcode", p["id"].as_str().unwrap());
+    // Bound, but nothing committed yet: no trial version to open.
+    let (status, body) = status_json(app.post_empty(&url, &owner).await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("invalid_transition")),
+        "{body}"
+    );
+    deploy_and_release(&app, &sim, &owner, &tenant).await;
+    let before = sim.count("/wxa/get_qrcode");
+    let res = app.post_empty(&url, &owner).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let expires: chrono::DateTime<chrono::Utc> = res.headers()["x-preview-expires-at"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let minutes = (expires - app.state.clock.now()).num_minutes();
+    assert!((29..=30).contains(&minutes), "{minutes}");
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    assert_eq!(sim.count("/wxa/get_qrcode"), before + 1);
 }

@@ -3,7 +3,8 @@
  * the merchant's first sign-in, a page from a starter, a carousel dragged in with two
  * uploaded images, a typed text shown by the server-rendered preview, a reorder undone
  * and redone, save, a publish refused with every dead link named and then accepted, and
- * every image in the canvas loaded. Then: two browser contexts meet the conflict dialog,
+ * every image in the canvas loaded; once an agency admin sets an appid, the client API
+ * serves that text and those images to phones. Then: two browser contexts meet the conflict dialog,
  * and a reload offers the unsaved layout back. Screenshots in both languages go to
  * target/e2e/.
  */
@@ -12,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ok, provisionMerchant, signedInApi, type ProvisionedMerchant } from './support/api';
+import { ADMIN, ok, provisionMerchant, signedInApi, type ProvisionedMerchant } from './support/api';
 import { choose, launch, PageWatch, shootBoth } from './support/browser';
 import { REPO_DIR, startServer } from './support/server.mjs';
 import type { RunningServer } from './support/server.mjs';
@@ -211,6 +212,29 @@ describe('the page builder', () => {
     expect(json).toContain('本店招牌 Signature dishes');
     expect(json).toContain(`/assets/${assetIds[0]}`);
     expect(json).toContain(`/assets/${assetIds[1]}`);
+
+    // With an appid set (a mini-program bound outside the platform), the client API serves
+    // that text and those images to phones, and the images load.
+    const appid = 'wx0123456789abcdef';
+    const admin = await signedInApi(server.binaryOrigin, ADMIN.username, ADMIN.password);
+    ok(
+      await admin.PUT('/api/v1/tenants/{tenant_id}/appid', {
+        params: { path: { tenant_id: merchant.tenantId } },
+        body: { appid, reason: 'e2e' },
+      }),
+      'setting the appid',
+    );
+    const served = await fetch(`${server.binaryOrigin}/client/v1/${appid}/pages/home`);
+    expect(served.status).toBe(200);
+    const phone = await served.text();
+    expect(phone).toContain('本店招牌 Signature dishes');
+    for (const id of assetIds.slice(0, 2)) {
+      const url = `/client/v1/${appid}/assets/${id}`;
+      expect(phone).toContain(url);
+      const image = await fetch(`${server.binaryOrigin}${url}`);
+      expect(image.status).toBe(200);
+      expect(image.headers.get('content-type')).toMatch(/^image\//);
+    }
 
     // A tab bar (set through the API: its editor is not built yet) frames the phone.
     const catalogueId = ok(await api.GET('/api/v1/pages'), 'pages').items.find((p) => p.slug === 'catalogue')!.id;

@@ -41,6 +41,9 @@ export function shanghaiDate(days = 0): string {
   return new Date(Date.now() + 8 * 3600_000 + days * 86_400_000).toISOString().slice(0, 10);
 }
 
+/** The first agency admin that provisionMerchant sets up. */
+export const ADMIN = { username: 'admin', password: 'Admin-password-2026' };
+
 export interface ProvisionedMerchant {
   tenantId: string;
   username: string;
@@ -57,7 +60,7 @@ export async function provisionMerchant(
   setupToken: string,
   options: { apps: string[]; username: string; business: string },
 ): Promise<ProvisionedMerchant> {
-  const admin = { username: 'admin', password: 'Admin-password-2026' };
+  const admin = ADMIN;
   const anonymous = createClient<paths>({ baseUrl: origin });
   ok(await anonymous.POST('/api/v1/setup', { body: { token: setupToken, ...admin } }), 'first-run setup');
   const api = await signedInApi(origin, admin.username, admin.password);
