@@ -283,7 +283,10 @@ impl Default for StorageSettings {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClientSettings {
-    /// Public base URL of this service as phones reach it (asset URLs, `ext.json`).
+    /// Public base URL of this service as phones reach it (asset URLs, `ext.json`, the
+    /// WeChat redirect). Empty: the listen address (`http://127.0.0.1:8080` by default);
+    /// a listener on `0.0.0.0` has no usable default and says so at start. A change
+    /// re-renders every published page and app config (`services::public_url`).
     pub public_base_url: String,
     /// Bytes of rendered documents kept in memory per instance.
     pub cache_max_bytes: usize,
@@ -311,7 +314,7 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     fn default() -> Self {
         Self {
-            public_base_url: "http://127.0.0.1:8080".into(),
+            public_base_url: String::new(),
             cache_max_bytes: 256 * 1024 * 1024,
             instances: 1,
             referer_check: false,

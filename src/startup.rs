@@ -195,7 +195,17 @@ impl Application {
         secrets: Secrets,
         options: BuildOptions,
     ) -> anyhow::Result<Self> {
+        // Listen first: without a configured public URL, the listener's address is it.
+        let listener = TcpListener::bind(&settings.server.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
+        let local = listener.local_addr()?;
+        let mut settings = settings;
+        settings.client.public_base_url =
+            crate::services::public_url::resolve(&settings.client.public_base_url, local);
         let state = build_state(&settings, &secrets, options.clock, options.migrate).await?;
+        crate::services::public_url::follow(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("recording the public base URL: {e}"))?;
 
         let mut registry = product_handlers();
         for handler in options.extra_job_handlers {
@@ -209,9 +219,6 @@ impl Application {
             scheduler.register(sweep);
         }
 
-        let listener = TcpListener::bind(&settings.server.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
-        let local = listener.local_addr()?;
         let port = local.port();
         if !crate::services::setup::admin_exists(&state)
             .await

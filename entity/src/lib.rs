@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod deploy_runs;
 pub mod deploy_steps;
 pub mod exports;
+pub mod instance_facts;
 pub mod jobs;
 pub mod login_throttles;
 pub mod notification_deliveries;

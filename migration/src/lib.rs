@@ -14,6 +14,7 @@ mod m20261123_000008_sms;
 mod m20261207_000009_console;
 mod m20261207_000010_calendar_years;
 mod m20261207_000011_contracts_end_with_tenant;
+mod m20261207_000012_instance_facts;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000009_console::Migration),
             Box::new(m20261207_000010_calendar_years::Migration),
             Box::new(m20261207_000011_contracts_end_with_tenant::Migration),
+            Box::new(m20261207_000012_instance_facts::Migration),
         ]
     }
 }

@@ -490,7 +490,14 @@ pub fn is_asset_id(id: &str) -> bool {
         })
 }
 
-/// `https://host/...` (no credentials) or an in-app route `pages/<slug>[?query]`.
+/// A link a merchant can give, by its prefix (the mini-program reads the kind from it):
+/// - `pages/<slug>[?query]` — a page of this mini-program;
+/// - `https://host/…` — a web address (no credentials);
+/// - `tel:<number>` — a call: 3–20 of digits, `+`, `-` and spaces, at least 3 digits;
+/// - `geo:<lat>,<lng>[?name=…&address=…]` — a map point (latitude −90…90, longitude
+///   −180…180; name and address up to 100 characters each, percent-encoded);
+/// - `miniprogram:<appid>[/<path>]` — another mini-program (`wx` + 16 hex digits; a path
+///   of up to 200 characters without spaces).
 pub fn is_link(text: &str) -> bool {
     if let Some(route) = text.strip_prefix("pages/") {
         let slug = route.split('?').next().unwrap_or("");
@@ -500,7 +507,45 @@ pub fn is_link(text: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     }
+    if let Some(number) = text.strip_prefix("tel:") {
+        return (3..=20).contains(&number.len())
+            && number.chars().filter(char::is_ascii_digit).count() >= 3
+            && number
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));
+    }
+    if let Some(point) = text.strip_prefix("geo:") {
+        return is_map_point(point);
+    }
+    if let Some(target) = text.strip_prefix("miniprogram:") {
+        let (appid, path) = target.split_once('/').unwrap_or((target, ""));
+        return appid.len() == 18
+            && appid.starts_with("wx")
+            && appid[2..].chars().all(|c| c.is_ascii_hexdigit())
+            && path.chars().count() <= 200
+            && !path.chars().any(|c| c.is_whitespace() || c.is_control());
+    }
     is_https_url(text)
+}
+
+/// `<lat>,<lng>[?name=…&address=…]`.
+fn is_map_point(point: &str) -> bool {
+    let (coordinates, query) = point.split_once('?').unwrap_or((point, ""));
+    let Some((lat, lng)) = coordinates.split_once(',') else {
+        return false;
+    };
+    let in_range = |v: &str, limit: f64| {
+        v.parse::<f64>()
+            .is_ok_and(|x| x.is_finite() && (-limit..=limit).contains(&x))
+    };
+    if !in_range(lat, 90.0) || !in_range(lng, 180.0) {
+        return false;
+    }
+    url::form_urlencoded::parse(query.as_bytes()).all(|(key, value)| {
+        matches!(key.as_ref(), "name" | "address")
+            && value.chars().count() <= 100
+            && !value.chars().any(char::is_control)
+    })
 }
 
 /// An absolute `https` URL with a host and no user info.
@@ -541,8 +586,8 @@ fn check_format(
         Format::Link if !is_link(text) => {
             return Err(Fault::new(
                 pointer,
-                "链接须为 https:// 地址或小程序内页面 pages/…",
-                "must be an https:// URL or an in-app route pages/<slug>",
+                "链接须为小程序页面 pages/…、https:// 网址、电话 tel:…、地图位置 geo:纬度,经度 或其他小程序 miniprogram:AppID",
+                "must be a page (pages/<slug>), an https:// URL, a phone number (tel:…), a map point (geo:<lat>,<lng>) or another mini-program (miniprogram:<appid>[/<path>])",
             ));
         }
         Format::HttpsUrl if !is_https_url(text) => {
@@ -638,6 +683,16 @@ mod tests {
         assert!(is_link("https://shop.example.cn/a?b=1"));
         assert!(is_link("pages/about-us"));
         assert!(is_link("pages/menu?tab=2"));
+        assert!(is_link("tel:021-6234 5678"));
+        assert!(is_link("tel:+8613800000000"));
+        assert!(is_link("geo:31.2304,121.4737"));
+        assert!(is_link(
+            "geo:-33.86,151.2?name=%E5%A5%BD%E5%91%B3%E5%B0%8F%E9%A6%86&address=Main+St"
+        ));
+        assert!(is_link("miniprogram:wx0123456789abcdef"));
+        assert!(is_link(
+            "miniprogram:wx0123456789abcdef/pages/index/index?id=7"
+        ));
         for bad in [
             "http://x.cn",
             "javascript:alert(1)",
@@ -645,6 +700,18 @@ mod tests {
             "pages/Menu",
             "https://user:pw@x.cn",
             "//x.cn",
+            "tel:",
+            "tel:12",
+            "tel:call-me",
+            "tel:1234567890123456789012",
+            "geo:91,0",
+            "geo:0,181",
+            "geo:31.2",
+            "geo:NaN,1",
+            "geo:31.2,121.4?zoom=3",
+            "miniprogram:wx123",
+            "miniprogram:wx0123456789abcdeg",
+            "miniprogram:wx0123456789abcdef/a b",
         ] {
             assert!(!is_link(bad), "{bad}");
         }

@@ -108,5 +108,6 @@ pub fn product_handlers() -> JobRegistry {
     registry.register(Arc::new(crate::services::wechat::rollout::RolloutHandler));
     registry.register(Arc::new(crate::services::wechat::visit::VisitStatusHandler));
     registry.register(Arc::new(crate::services::sms::dispatch::SendSmsHandler));
+    registry.register(Arc::new(crate::services::public_url::RerenderHandler));
     registry
 }

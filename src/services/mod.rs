@@ -19,6 +19,7 @@ pub mod pages;
 pub mod plans;
 pub mod preview_links;
 pub mod principals;
+pub mod public_url;
 pub mod sessions;
 pub mod settings;
 pub mod setup;

@@ -888,15 +888,16 @@ pub async fn preview(
 }
 
 /// Re-renders the live version of every published page with the tenant's asset base for
-/// `appid`, in the caller's transaction: pages published before the appid was known carry
-/// asset URLs without it. A version that no longer renders keeps its stored bytes.
+/// `appid` and this instance's public base URL, in the caller's transaction: pages
+/// published before the appid was known, or before the base URL changed, carry other
+/// asset URLs. A version that no longer renders keeps its stored bytes.
 pub async fn rerender_published(
     conn: &impl ConnectionTrait,
     state: &AppState,
     tenant: TenantId,
-    appid: &str,
+    appid: Option<&str>,
 ) -> AppResult<u32> {
-    let base = crate::services::client_content::asset_base(state, Some(appid));
+    let base = crate::services::client_content::asset_base(state, appid);
     let live = pages::Entity::find()
         .filter(pages::Column::TenantId.eq(tenant.0))
         .filter(pages::Column::PublishedVersion.is_not_null())

@@ -981,7 +981,7 @@ pub async fn set_appid(
             .filter(tenants::Column::Id.eq(tenant.0))
             .exec(&txn)
             .await?;
-        crate::services::pages::rerender_published(&txn, state, tenant, &appid).await?;
+        crate::services::pages::rerender_published(&txn, state, tenant, Some(&appid)).await?;
         crate::services::client_content::refresh(&txn, state, tenant).await?;
         audit::record(
             &txn,

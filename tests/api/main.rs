@@ -20,6 +20,7 @@ mod merchant_matrix;
 mod money;
 mod openapi;
 mod pages;
+mod public_url;
 mod publishing;
 mod races;
 mod secrets_in_logs;

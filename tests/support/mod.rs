@@ -257,6 +257,9 @@ impl TestAppBuilder {
         };
         let mut settings = Settings::default();
         settings.server.bind = "127.0.0.1:0".into();
+        // One public URL for every instance of a test (the default would be each
+        // listener's random port, and a second instance would re-render everything).
+        settings.client.public_base_url = "http://127.0.0.1:8080".into();
         settings.server.workers = 1;
         settings.server.shutdown_timeout_secs = 1;
         settings.database.url = Some(database.url.clone());

@@ -737,7 +737,7 @@ async fn exchange(
             .filter(tenants::Column::Id.eq(tenant.0))
             .exec(&txn)
             .await?;
-        crate::services::pages::rerender_published(&txn, state, tenant, &grant.appid).await?;
+        crate::services::pages::rerender_published(&txn, state, tenant, Some(&grant.appid)).await?;
         crate::services::client_content::refresh(&txn, state, tenant).await?;
     }
     set_attempt(
