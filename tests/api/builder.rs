@@ -615,3 +615,54 @@ async fn the_preview_qr_code_opens_the_draft_once_the_mini_program_has_a_version
     assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
     assert_eq!(sim.count("/wxa/get_qrcode"), before + 1);
 }
+
+#[actix_web::test]
+async fn a_phone_a_map_point_and_another_mini_program_are_links_too() {
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (_, owner) = active_tenant(&app, &agency, plan_terms(298_000), "shop.links2").await;
+    let links = [
+        "tel:021-6234 5678",
+        "geo:31.2304,121.4737?name=%E5%A5%BD%E5%91%B3%E5%B0%8F%E9%A6%86&address=%E5%8D%97%E4%BA%AC%E8%B7%AF1%E5%8F%B7",
+        "miniprogram:wx0123456789abcdef/pages/index/index?id=7",
+    ];
+    let components: Vec<Value> = links
+        .iter()
+        .enumerate()
+        .map(|(i, link)| json!({"id": format!("b{i}"), "type": "button", "props": {"text": "去", "link": link}}))
+        .collect();
+    let (status, created) = create_page(&app, &owner, &page("home", json!(components))).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, rendered) = status_json(
+        app.post_json(
+            "/api/v1/pages/render",
+            &owner,
+            &page("home", json!(components)),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{rendered}");
+    let text = rendered.to_string();
+    for link in links {
+        assert!(
+            text.contains(&json!(link).to_string()),
+            "{link} in {rendered}"
+        );
+    }
+    // Each form is checked, and every bad one is named.
+    let bad = json!([
+        {"id": "a", "type": "button", "props": {"text": "x", "link": "tel:call-me"}},
+        {"id": "b", "type": "button", "props": {"text": "x", "link": "geo:91,0"}},
+        {"id": "c", "type": "button", "props": {"text": "x", "link": "miniprogram:wx123"}}
+    ]);
+    let (status, body) = create_page(&app, &owner, &page("bad", bad)).await;
+    assert_eq!(status, 422, "{body}");
+    let ids: Vec<&str> = body["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["component_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+}
