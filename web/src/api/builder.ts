@@ -31,6 +31,16 @@ export async function renderLayout(body: { slug: string; title: string; navigati
   return page as unknown as RenderedPage;
 }
 
+/**
+ * A published version as phones show it, drawn for the console: its stored layout rendered
+ * by POST /pages/render, whose image URLs are relative and load before the tenant has an
+ * appid (GET /pages/{id}/preview answers the client API's absolute URLs).
+ */
+export async function renderVersion(pageId: string, slug: string, version: number): Promise<RenderedPage> {
+  const v = await call(api.GET('/api/v1/pages/{page_id}/versions/{version}', { params: { path: { page_id: pageId, version } } }));
+  return renderLayout({ slug, title: v.title, navigation_bar: v.navigation_bar as Record<string, unknown>, layout: v.layout ?? { components: [] } });
+}
+
 export function publishCheck(pageId: string): Promise<PublishCheck> {
   return call(api.GET('/api/v1/pages/{page_id}/publish-check', { params: { path: { page_id: pageId } } }));
 }
@@ -95,4 +105,23 @@ export function uploadAsset(file: File, onProgress: (percent: number) => void): 
     }
     throw problemFrom(new Response(null, { status: answer.status, headers: answer.headers }), answer.body, i18n.global.t('errors.unexpected'));
   })();
+}
+
+/** A QR code that opens the page's saved draft on a phone (the trial version), and until when. */
+export interface PreviewQrCode {
+  image: Blob;
+  /** `X-Preview-Expires-At` (RFC 3339), null when the server did not say. */
+  expiresAt: string | null;
+}
+
+/**
+ * POST /pages/{id}/preview-qrcode: the image bytes (a blob, through the session's client
+ * so the bearer token and a refresh apply); a 409 (`wechat_not_bound`, no trial or released
+ * version) or 503 (`wechat_not_configured`) throws an ApiProblem with the server's message.
+ */
+export async function previewQrCode(pageId: string): Promise<PreviewQrCode> {
+  const pending = api.POST('/api/v1/pages/{page_id}/preview-qrcode', { params: { path: { page_id: pageId } }, parseAs: 'blob' });
+  const image = await call(pending);
+  const answer = await pending;
+  return { image: image as unknown as Blob, expiresAt: answer.response.headers.get('X-Preview-Expires-At') };
 }

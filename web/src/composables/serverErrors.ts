@@ -8,9 +8,10 @@
 import { inject, provide, reactive, ref, type InjectionKey, type Ref } from 'vue';
 import { ApiProblem } from '@/api/problem';
 
-/** `a.b[0].c`, `a.b.0.c`, `/a/b/0/c` → `a.b.0.c`. */
+/** `a.b[0].c`, `a.b.0.c`, `/a/b/0/c`, `a/b/0/c` (the settings' pointers) → `a.b.0.c`. */
 export function normalizeFieldPath(field: string): string {
   let path = field.trim();
+  if (!path.startsWith('/') && /^[\w-]+\//.test(path) && !path.includes('.')) path = `/${path}`;
   if (path.startsWith('/')) {
     path = path
       .slice(1)

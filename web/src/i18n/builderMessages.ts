@@ -1,5 +1,6 @@
 /**
- * The pages screen's and the builder's messages (pages.*, builder.*, forms.*, preview.*),
+ * The pages screen's, the builder's and the tab bar & theme screen's messages (pages.*,
+ * builder.*, forms.*, preview.*, settings.*),
  * merged into the i18n instance when one of those routes loads: they stay out of the
  * sign-in bundle. Precompiled like the main messages (no eval under the CSP).
  */

@@ -86,6 +86,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: MERCHANT, title: () => i18n.global.t('nav.pages') },
       },
       {
+        path: 'settings',
+        name: 'settings',
+        component: () => import('@/views/settings/SettingsView.vue'),
+        meta: { roles: MERCHANT, title: () => i18n.global.t('nav.settings') },
+      },
+      {
         // Lazy: the builder (forms, preview, drag and drop) never weighs on sign-in.
         path: 'pages/:id/edit',
         name: 'builder',

@@ -24,6 +24,9 @@ describe('field paths', () => {
     expect(normalizeFieldPath('/contract/milestones/1/amount_fen')).toBe('contract.milestones.1.amount_fen');
     expect(normalizeFieldPath("terms['client_rps']")).toBe('terms.client_rps');
     expect(normalizeFieldPath('terms.client_rps')).toBe('terms.client_rps');
+    // The settings name their fields as pointers without the leading slash.
+    expect(normalizeFieldPath('tab_bar/items/0/page_id')).toBe('tab_bar.items.0.page_id');
+    expect(normalizeFieldPath('theme/navigation_bar/text_style')).toBe('theme.navigation_bar.text_style');
   });
 
   it('knows what lies within a field', () => {

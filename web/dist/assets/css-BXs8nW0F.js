@@ -1,1 +1,0 @@
-import"./index-BkSYMe64.js";import"./css-DgWtcQIq.js";

@@ -1,1 +1,0 @@
-import"./index-BkSYMe64.js";

@@ -1,0 +1,1 @@
+import"./index-BGc7r2_X.js";import"./css-CVxViwTq.js";

@@ -1,1 +1,0 @@
-import{a as e,di as t,or as n,r}from"./index-BkSYMe64.js";var i=n(`inbox`,()=>{let n=t(null);async function i(){try{let t=await e(r.GET(`/api/v1/inbox/unread-count`));n.value=t.unread}catch{}}function a(e){n.value=e}return{unread:n,refresh:i,set:a}});export{i as t};
