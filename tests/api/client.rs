@@ -435,9 +435,12 @@ async fn a_fast_plan_takes_tokens_in_batches_but_never_beyond_its_rate() {
     assert!(ok >= 200.0, "the burst is served: {ok}");
     assert!(statuses.contains(&429));
     // Each cold start loads the tenant and the page once, however many workers miss: at
-    // most the first start, the three invalidations and a late notice of the publish.
+    // most the first start, the three invalidations, and late notices of what came before
+    // the burst (on PostgreSQL the publish's and the activation's NOTIFY can arrive during
+    // it on a loaded machine). A regression — a load per missing worker or request —
+    // would count in the hundreds.
     let loads = app.state.client_cache.loads.load(Ordering::Relaxed) - loads_before;
-    assert!(loads <= 2 * 5, "{loads} loads");
+    assert!(loads <= 2 * 6, "{loads} loads");
 }
 
 #[actix_web::test]

@@ -310,6 +310,16 @@ describe('the page builder', () => {
       .poll(() => tabbar.locator('img').evaluateAll((els) => els.every((e) => (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth > 0) && els.length === 2))
       .toBe(true);
     await save(page);
+
+    // The contact button now calls a number: the saved page has the tel: link.
+    await page.getByTestId('canvas-item-to-contact').click();
+    await page.getByTestId('prop-link').getByText('电话', { exact: true }).click();
+    await page.getByTestId('prop-link-tel').fill('400-123-4567');
+    await save(page);
+    const api = await signedInApi(server.binaryOrigin, merchant.username, PASSWORD);
+    const saved = ok(await api.GET('/api/v1/pages/{page_id}', { params: { path: { page_id: homeId } } }), 'the saved home page');
+    const button = (saved.layout as unknown as { components: { id: string; props: Record<string, unknown> }[] }).components.find((c) => c.id === 'to-contact');
+    expect(button?.props.link).toBe('tel:400-123-4567');
     await watch.assertNoStoredToken(page);
     watch.assertClean();
     await context.close();

@@ -1,0 +1,1 @@
+import"./index-C9XeJMq4.js";

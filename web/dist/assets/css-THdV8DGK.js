@@ -1,1 +1,0 @@
-import"./index-BGc7r2_X.js";import"./css-CVxViwTq.js";
