@@ -2,9 +2,9 @@
 //! audited, in force at the next tick on every instance; deletion dates past the shipped
 //! calendar's end are filled in, announced, and never moved earlier.
 
-use crate::agency::{plan_terms, staff_account};
+use crate::agency::staff_account;
 use crate::lifecycle::{
-    advance_to, count, lifecycle_app, local, notices, shop, tenant_row, tick_at,
+    advance_to, count, lifecycle_app, local, notices, shop, standard_plan, tenant_row, tick_at,
 };
 use crate::support::status_json;
 use sea_orm::{ActiveModelTrait, IntoActiveModel};
@@ -51,16 +51,7 @@ async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_acros
 
     app.clock.set(local(2026, 12, 7, 9, 0));
     let admin = app.admin_session().await.access_token;
-    let (_, plan) = status_json(
-        app.post_json(
-            "/api/v1/plans",
-            &admin,
-            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
-        )
-        .await,
-    )
-    .await;
-    let plan = plan["id"].as_str().unwrap().to_owned();
+    let plan = standard_plan(&app, &admin).await;
     let (am_id, am) = staff_account(&app, &admin, "am.calendar", "account_manager").await;
     let g = shop(
         &app,

@@ -110,6 +110,21 @@ where
     }
 }
 
+/// The standard plan (298,000 fen a year) created by `admin`; its id.
+pub async fn standard_plan(app: &TestApp, admin: &str) -> String {
+    let (status, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            admin,
+            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{plan}");
+    plan["id"].as_str().unwrap().to_owned()
+}
+
 pub struct Shop {
     pub id: String,
     pub owner: String,
@@ -240,16 +255,7 @@ async fn timeline_of_every_scenario_over_a_simulated_year() {
     let app = lifecycle_app(Some(calendar_file.clone())).await;
     app.clock.set(local(2026, 1, 5, 9, 0));
     let admin = app.admin_session().await.access_token;
-    let (_, plan) = status_json(
-        app.post_json(
-            "/api/v1/plans",
-            &admin,
-            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
-        )
-        .await,
-    )
-    .await;
-    let plan = plan["id"].as_str().unwrap().to_owned();
+    let plan = standard_plan(&app, &admin).await;
     let (am_id, am) = staff_account(&app, &admin, "am.life", "account_manager").await;
     let appid_a = "wx00000000000000a1";
     let a = shop(
@@ -695,16 +701,7 @@ async fn purge_leaves_only_the_survivors_and_heals_after_a_crash() {
         .await;
     app.clock.set(local(2026, 1, 5, 9, 0));
     let admin = app.admin_session().await.access_token;
-    let (_, plan) = status_json(
-        app.post_json(
-            "/api/v1/plans",
-            &admin,
-            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
-        )
-        .await,
-    )
-    .await;
-    let plan = plan["id"].as_str().unwrap().to_owned();
+    let plan = standard_plan(&app, &admin).await;
     let (am_id, _) = staff_account(&app, &admin, "am.purge", "account_manager").await;
     let appid = "wx00000000000000f1";
     let s = shop(
@@ -1491,16 +1488,7 @@ async fn a_late_contract_skips_the_reminder_it_missed_and_states_the_real_days_l
     let app = lifecycle_app(None).await;
     app.clock.set(local(2026, 12, 7, 9, 0));
     let admin = app.admin_session().await.access_token;
-    let (_, plan) = status_json(
-        app.post_json(
-            "/api/v1/plans",
-            &admin,
-            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
-        )
-        .await,
-    )
-    .await;
-    let plan = plan["id"].as_str().unwrap().to_owned();
+    let plan = standard_plan(&app, &admin).await;
     let (am_id, _) = staff_account(&app, &admin, "am.late", "account_manager").await;
     // Provisioned 19 days before its end: the 30-day reminder's time had passed.
     let late = shop(
@@ -1536,16 +1524,7 @@ async fn a_contract_that_already_ended_is_refused_unless_it_is_a_historical_impo
     let app = lifecycle_app(None).await;
     app.clock.set(local(2026, 12, 7, 9, 0));
     let admin = app.admin_session().await.access_token;
-    let (_, plan) = status_json(
-        app.post_json(
-            "/api/v1/plans",
-            &admin,
-            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
-        )
-        .await,
-    )
-    .await;
-    let plan = plan["id"].as_str().unwrap().to_owned();
+    let plan = standard_plan(&app, &admin).await;
     let (am_id, _) = staff_account(&app, &admin, "am.past", "account_manager").await;
     // A typo: 2025 for 2026. It would freeze the merchant a minute after payment.
     let typo =
@@ -1641,16 +1620,7 @@ async fn an_account_manager_is_asked_once_to_hand_over_sign_in_details_not_colle
     // Friday afternoon; the next working day is Monday.
     app.clock.set(local(2026, 12, 4, 15, 0));
     let admin = app.admin_session().await.access_token;
-    let (_, plan) = status_json(
-        app.post_json(
-            "/api/v1/plans",
-            &admin,
-            &json!({"name": "标准版", "terms": plan_terms(298_000)}),
-        )
-        .await,
-    )
-    .await;
-    let plan = plan["id"].as_str().unwrap().to_owned();
+    let plan = standard_plan(&app, &admin).await;
     let (am_id, am) = staff_account(&app, &admin, "am.handover", "account_manager").await;
     let contract = json!({"start_date": "2026-12-04", "payment_method": "cash"});
     let body = provision_body(&plan, Some(&am_id), "shop.silent", contract);
