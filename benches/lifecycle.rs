@@ -27,6 +27,7 @@ fn secrets() -> Secrets {
         jwt_secret: SecretBytes::new(vec![1u8; 32]),
         vault_keys: vec![("b1".into(), SecretBytes::new(vec![7u8; 32]))],
         s3_secret_access_key: None,
+        metrics_token: None,
         wechat: None,
         sms: Default::default(),
     }

@@ -637,6 +637,8 @@ pub struct Secrets {
     pub vault_keys: Vec<(String, SecretBytes)>,
     /// S3 secret access key (`WEAPP__SECURITY__S3_SECRET_ACCESS_KEY`), when S3 is used.
     pub s3_secret_access_key: Option<SecretBytes>,
+    /// Bearer token `/metrics` asks for (`WEAPP__SECURITY__METRICS_TOKEN`); open when unset.
+    pub metrics_token: Option<SecretBytes>,
     /// The WeChat platform's secrets, when all three are set.
     pub wechat: Option<WechatSecrets>,
     /// The SMS provider's secrets.
@@ -758,9 +760,14 @@ impl Secrets {
             .get("WEAPP__SECURITY__S3_SECRET_ACCESS_KEY")
             .filter(|s| !s.is_empty())
             .map(|s| SecretBytes::new(s.as_bytes().to_vec()));
+        let metrics = env
+            .get("WEAPP__SECURITY__METRICS_TOKEN")
+            .filter(|s| !s.is_empty())
+            .map(|s| SecretBytes::new(s.as_bytes().to_vec()));
         if let (Some(jwt), Some(vault)) = (jwt, vault) {
             let mut secrets = Self::parse(jwt, vault)?;
             secrets.s3_secret_access_key = s3;
+            secrets.metrics_token = metrics;
             secrets.wechat = WechatSecrets::from_env(env)?;
             secrets.sms = SmsSecrets::from_env(env);
             return Ok((secrets, SecretsSource::Environment));
@@ -793,6 +800,7 @@ impl Secrets {
         // The generated JWT secret is used as its base64 text: 64 ASCII bytes of entropy.
         let mut secrets = Self::parse(stored.jwt_secret.trim(), &stored.vault_keys)?;
         secrets.s3_secret_access_key = s3;
+        secrets.metrics_token = metrics;
         secrets.wechat = WechatSecrets::from_env(env)?;
         secrets.sms = SmsSecrets::from_env(env);
         Ok((secrets, SecretsSource::GeneratedFile))
@@ -822,6 +830,7 @@ impl Secrets {
             jwt_secret: SecretBytes::new(jwt.as_bytes().to_vec()),
             vault_keys,
             s3_secret_access_key: None,
+            metrics_token: None,
             wechat: None,
             sms: Default::default(),
         })

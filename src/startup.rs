@@ -111,6 +111,7 @@ pub async fn build_state(
             .map(Arc::new),
         sms: crate::services::sms::SmsPlatform::from_config(settings, secrets)?.map(Arc::new),
         setup: Default::default(),
+        metrics_token: secrets.metrics_token.clone().map(Arc::new),
     };
     // Years added through the API count from the first request on, and so does the
     // coverage metric: a scrape before the first tick must not read 0 days.

@@ -55,6 +55,8 @@ pub struct AppState {
     pub sms: Option<Arc<crate::services::sms::SmsPlatform>>,
     /// First-run setup (open while no agency admin exists).
     pub setup: Arc<crate::services::setup::SetupGate>,
+    /// The bearer token `/metrics` asks for, when one is set.
+    pub metrics_token: Option<Arc<crate::config::SecretBytes>>,
 }
 
 impl AppState {

@@ -1,12 +1,15 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
 use crate::db;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use entity::jobs;
 use sea_orm::sea_query::Expr;
 use sea_orm::{EntityTrait, QuerySelect};
 use serde::Serialize;
+use subtle::ConstantTimeEq;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the operations routes.
@@ -84,13 +87,27 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format. Open unless
+/// `WEAPP__SECURITY__METRICS_TOKEN` is set; then only with that bearer token.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, description = "A metrics token is set and the request does not carry it", body = crate::error::ErrorBody))
 )]
 #[get("/metrics")]
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    if let Some(expected) = &state.metrics_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Constant time: the comparison must not tell how much of a guess was right.
+        if !bool::from(given.as_bytes().ct_eq(expected.expose())) {
+            return Err(AppError::new(ErrorCode::Unauthenticated));
+        }
+    }
     match job_counts(&state).await {
         Ok(counts) => {
             state.metrics.jobs_by_status.reset();
@@ -109,9 +126,9 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: counting jobs failed"),
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.metrics.render()))
 }
 
 async fn job_counts(state: &AppState) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {

@@ -287,11 +287,23 @@ fn observe(
     }
 }
 
-/// The path as access lines show it: a path segment that is a credential (the SMS
-/// receipt endpoint's token) is replaced, so logs never hold it.
+/// Paths whose last segment is a credential: the SMS receipt endpoint's token and signed
+/// links.
+const CREDENTIAL_PATHS: [(&str, &str); 2] = [
+    ("/sms/receipts/", "/sms/receipts/[redacted]"),
+    ("/api/v1/links/", "/api/v1/links/[redacted]"),
+];
+
+/// The path as access lines show it: a path segment that is a credential is replaced, so
+/// logs never hold it.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.strip_prefix("/sms/receipts/") {
-        Some(rest) if !rest.is_empty() => std::borrow::Cow::Borrowed("/sms/receipts/[redacted]"),
-        _ => std::borrow::Cow::Borrowed(path),
-    }
+    CREDENTIAL_PATHS
+        .iter()
+        .find(|(prefix, _)| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| !rest.is_empty())
+        })
+        .map_or(std::borrow::Cow::Borrowed(path), |(_, shown)| {
+            std::borrow::Cow::Borrowed(*shown)
+        })
 }

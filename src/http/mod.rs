@@ -14,6 +14,7 @@ pub mod fallback;
 pub mod health;
 pub mod jobs;
 pub mod lifecycle;
+pub mod links;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
@@ -109,6 +110,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(settings::configure)
                 .configure(reports::configure)
                 .configure(lifecycle::configure)
+                .configure(links::configure)
                 .configure(jobs::configure)
                 .configure(wechat::configure)
                 .configure(sms::configure),

@@ -30,6 +30,7 @@ Errors are `{code, message, details}`; every code is listed in docs/error-codes.
         (name = "reports", description = "Usage reports"),
         (name = "notifications", description = "In-system notices: inbox and broadcast"),
         (name = "lifecycle", description = "Subscription lifecycle: planner and exports"),
+        (name = "links", description = "Signed links: downloads and images without a bearer header"),
         (name = "client", description = "Public client API of the mini-program (no login)"),
         (name = "wechat", description = "WeChat third-party platform: pushes, merchant authorization, binding, platform status"),
         (name = "sms", description = "SMS: templates, merchants' sends and records, delivery receipts"),

@@ -35,7 +35,7 @@ impl Rendered {
 /// U+2028 and U+2029 are valid in JSON but end a JavaScript string literal: served
 /// documents carry them as `\u2028` / `\u2029` (serde_json writes them raw). In valid
 /// JSON they can only occur inside strings, so the bytes are replaced as they are.
-fn escape_line_separators(bytes: Vec<u8>) -> Vec<u8> {
+pub fn escape_line_separators(bytes: Vec<u8>) -> Vec<u8> {
     const LS: [u8; 3] = [0xE2, 0x80, 0xA8];
     const PS: [u8; 3] = [0xE2, 0x80, 0xA9];
     if !bytes.windows(3).any(|w| w == LS || w == PS) {

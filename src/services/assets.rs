@@ -4,7 +4,7 @@
 
 use crate::db;
 use crate::domain::ids::TenantId;
-use crate::domain::media::{MediaKind, sniff};
+use crate::domain::media::{MediaKind, is_whole, sniff};
 use crate::domain::schema::{AssetKind, AssetRef, Fault};
 use crate::error::{AppError, AppResult, ErrorCode, Localized};
 use crate::services::RequestMeta;
@@ -230,6 +230,9 @@ pub async fn upload(
                 "size_bytes": size,
             })),
         );
+    }
+    if !is_whole(&bytes, media.content_type) {
+        return Err(AppError::new(ErrorCode::FileNotWhole));
     }
     let quota = tenant_plan(&state.db, tenant).await?.storage_quota_bytes;
     let used = storage_used(&state.db, tenant).await?;

@@ -36,8 +36,12 @@ impl Cached {
         }
     }
 
+    /// A document built here (not rendered): served like rendered ones, with U+2028 and
+    /// U+2029 escaped (a business name may hold them).
     fn json(value: &serde_json::Value) -> Self {
-        let bytes = serde_json::to_vec(value).expect("values serialize");
+        let bytes = crate::render::renderer::escape_line_separators(
+            serde_json::to_vec(value).expect("values serialize"),
+        );
         let etag = format!(
             "\"{}\"",
             &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))[..20]
@@ -581,6 +585,21 @@ mod tests {
 
     fn cache() -> ClientCache {
         ClientCache::new(1 << 20, 4, HeaderValue::from_static("max-age=1"))
+    }
+
+    #[test]
+    fn a_suspended_document_keeps_line_separators_escaped() {
+        let doc = Cached::json(&suspended_payload(
+            "frozen",
+            "好味\u{2028}小馆\u{2029}",
+            &serde_json::json!(null),
+        ));
+        let text = std::str::from_utf8(&doc.bytes).unwrap();
+        assert!(
+            text.contains("好味\\u2028小馆\\u2029"),
+            "served raw, they end a JavaScript string: {text}"
+        );
+        assert!(!text.contains('\u{2028}') && !text.contains('\u{2029}'));
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Tenant exports: everything a tenant owns, as a zip — one JSON file per table with a
-//! `tenant_id` column (found from the catalog, the same way the purge finds them) and every
-//! object under the tenant's prefix — built by a job, stored under the tenant's prefix and
-//! downloadable for `lifecycle.export_link_hours`.
+//! Tenant exports: everything a tenant owns, as a zip a merchant can read — an index, each
+//! page as JSON, the settings, each asset under its own name — plus the raw rows of every
+//! table with a `tenant_id` column (found from the catalog, the same way the purge finds
+//! them) and any other object under the tenant's prefix; built by a job, stored under the
+//! tenant's prefix and downloadable for `lifecycle.export_link_hours`.
 
 use crate::db;
 use crate::domain::ids::TenantId;
@@ -12,8 +13,9 @@ use crate::lifecycle::tenant_data::tables_with_tenant_id;
 use crate::services::RequestMeta;
 use crate::services::audit::{self, AuditRecord};
 use crate::services::principals::CachedUser;
+use crate::services::signed_links::{self, Linked, SignedLink};
 use crate::state::AppState;
-use crate::storage::{tenant_key, tenant_prefix};
+use crate::storage::tenant_key;
 use chrono::{DateTime, Duration, Utc};
 use entity::{exports, tenants};
 use sea_orm::sea_query::Expr;
@@ -59,11 +61,14 @@ pub struct ExportView {
     pub expires_at: Option<DateTime<Utc>>,
     /// Where to download it (with the same bearer token), while valid.
     pub download_path: Option<String>,
+    /// A signed link to the zip that needs no bearer header (for a plain browser link),
+    /// while valid; each answer signs a fresh one.
+    pub download_url: Option<SignedLink>,
     /// Why it failed.
     pub error: Option<String>,
 }
 
-fn view(state: &AppState, row: exports::Model) -> ExportView {
+fn view(state: &AppState, row: exports::Model) -> AppResult<ExportView> {
     let ttl = Duration::hours(state.settings.lifecycle.export_link_hours);
     let expires_at = row.finished_at.map(|f| f + ttl);
     let expired = expires_at.is_some_and(|e| state.clock.now() >= e);
@@ -72,7 +77,19 @@ fn view(state: &AppState, row: exports::Model) -> ExportView {
     } else {
         row.status.clone()
     };
-    ExportView {
+    let download_url = if status == "ready" {
+        Some(signed_links::sign(
+            state,
+            TenantId(row.tenant_id),
+            Linked::Export,
+            row.id,
+            expires_at,
+        )?)
+    } else {
+        None
+    };
+    Ok(ExportView {
+        download_url,
         download_path: (status == "ready").then(|| {
             format!(
                 "/api/v1/tenants/{}/exports/{}/download",
@@ -87,7 +104,7 @@ fn view(state: &AppState, row: exports::Model) -> ExportView {
         finished_at: row.finished_at,
         expires_at,
         error: row.error,
-    }
+    })
 }
 
 /// Requests an export of `tenant` (any state but deleted). Audited.
@@ -140,19 +157,19 @@ pub async fn request(
     )
     .await?;
     txn.commit().await?;
-    Ok(view(state, export))
+    view(state, export)
 }
 
 /// The tenant's exports, newest first.
 pub async fn list(state: &AppState, tenant: TenantId) -> AppResult<Vec<ExportView>> {
-    Ok(exports::Entity::find()
+    exports::Entity::find()
         .filter(exports::Column::TenantId.eq(tenant.0))
         .order_by_desc(exports::Column::CreatedAt)
         .all(&state.db)
         .await?
         .into_iter()
         .map(|r| view(state, r))
-        .collect())
+        .collect()
 }
 
 /// What a download answers.
@@ -171,7 +188,7 @@ pub async fn download(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
-    let shown = view(state, row.clone());
+    let shown = view(state, row.clone())?;
     match shown.status.as_str() {
         "ready" => {}
         "expired" => return Err(AppError::new(ErrorCode::ExportExpired)),
@@ -266,7 +283,46 @@ async fn rows_as_json(
         .collect()
 }
 
+/// The export being written: a zip in memory with JSON and byte entries.
+struct ExportZip {
+    zip: zip::ZipWriter<std::io::Cursor<Vec<u8>>>,
+}
+
+impl ExportZip {
+    fn new() -> Self {
+        Self {
+            zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())),
+        }
+    }
+
+    fn bytes(&mut self, name: &str, bytes: &[u8]) -> AppResult<()> {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        self.zip
+            .start_file(name, options)
+            .map_err(AppError::internal)?;
+        self.zip.write_all(bytes).map_err(AppError::internal)
+    }
+
+    fn json(&mut self, name: &str, value: &serde_json::Value) -> AppResult<()> {
+        let text = serde_json::to_vec_pretty(value).map_err(AppError::internal)?;
+        self.bytes(name, &text)
+    }
+
+    fn finish(self) -> AppResult<Vec<u8>> {
+        Ok(self.zip.finish().map_err(AppError::internal)?.into_inner())
+    }
+}
+
+/// What `README.md` at the top of every export says, in both languages.
+const README: &str = include_str!("export_readme.md");
+
 /// Builds the zip of export `id` and stores it. Idempotent: a ready export is left alone.
+///
+/// The zip is meant to be read by the merchant: `index.json` lists the contents, each page
+/// is one JSON file with its layouts and rendering as real JSON, each asset keeps its name
+/// and gets its file extension; the raw rows of every table are under `data/` and any other
+/// stored object under `objects/`.
 pub async fn build(state: &AppState, id: Uuid) -> AppResult<()> {
     let Some(row) = exports::Entity::find_by_id(id).one(&state.db).await? else {
         return Ok(()); // purged with its tenant meanwhile
@@ -275,73 +331,46 @@ pub async fn build(state: &AppState, id: Uuid) -> AppResult<()> {
         return Ok(());
     }
     let tenant = TenantId(row.tenant_id);
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let mut manifest = serde_json::Map::new();
-    let tenant_rows = rows_as_json(&state.db, "tenants", tenant, "id").await?;
-    let add_json = |zip: &mut zip::ZipWriter<std::io::Cursor<Vec<u8>>>,
-                    name: String,
-                    value: &serde_json::Value| {
-        zip.start_file(name, options).map_err(AppError::internal)?;
-        zip.write_all(&serde_json::to_vec_pretty(value).map_err(AppError::internal)?)
-            .map_err(AppError::internal)?;
-        Ok::<_, AppError>(())
+    let Some(tenant_row) = tenants::Entity::find_by_id(tenant.0).one(&state.db).await? else {
+        return Ok(());
     };
-    add_json(
-        &mut zip,
-        "data/tenants.json".into(),
-        &serde_json::json!(tenant_rows),
-    )?;
+    let mut out = ExportZip::new();
+    out.bytes("README.md", README.as_bytes())?;
+
+    let mut tables = serde_json::Map::new();
+    let tenant_rows = rows_as_json(&state.db, "tenants", tenant, "id").await?;
+    out.json("data/tenants.json", &serde_json::json!(tenant_rows))?;
     for table in tables_with_tenant_id(&state.db).await? {
         if NOT_EXPORTED.contains(&table.as_str()) {
             continue;
         }
         let rows = rows_as_json(&state.db, &table, tenant, "tenant_id").await?;
-        manifest.insert(table.clone(), rows.len().into());
-        add_json(
-            &mut zip,
-            format!("data/{table}.json"),
-            &serde_json::json!(rows),
-        )?;
+        tables.insert(table.clone(), rows.len().into());
+        out.json(&format!("data/{table}.json"), &serde_json::json!(rows))?;
     }
-    let prefix = tenant_prefix(tenant.0);
-    let exports_prefix = format!("{prefix}exports/");
-    let mut after: Option<String> = None;
-    let mut objects = 0usize;
-    loop {
-        let keys = state
-            .store
-            .list(&prefix, after.as_deref(), 500)
-            .await
-            .map_err(AppError::internal)?;
-        let Some(last) = keys.last().cloned() else {
-            break;
-        };
-        for key in keys.iter().filter(|k| !k.starts_with(&exports_prefix)) {
-            if let Some(bytes) = state.store.get(key).await.map_err(AppError::internal)? {
-                zip.start_file(
-                    format!("objects/{}", key.trim_start_matches(&prefix)),
-                    options,
-                )
-                .map_err(AppError::internal)?;
-                zip.write_all(&bytes).map_err(AppError::internal)?;
-                objects += 1;
-            }
-        }
-        after = Some(last);
-    }
-    manifest.insert("objects".into(), objects.into());
-    add_json(
-        &mut zip,
-        "manifest.json".into(),
+
+    let pages = readable::pages(state, tenant, &mut out).await?;
+    let settings = readable::settings(state, tenant, &mut out).await?;
+    let (assets, objects) = readable::objects(state, tenant, &mut out).await?;
+    out.json(
+        "index.json",
         &serde_json::json!({
-            "tenant_id": tenant,
+            "format": "weapp-builder export, version 2",
+            "tenant": {
+                "id": tenant,
+                "business_name": tenant_row.business_name,
+                "status": tenant_row.status,
+                "appid": tenant_row.appid,
+            },
             "exported_at": state.clock.now(),
-            "counts": manifest,
+            "pages": pages,
+            "settings": settings,
+            "assets": assets,
+            "other_objects": objects,
+            "tables": tables,
         }),
     )?;
-    let bytes = zip.finish().map_err(AppError::internal)?.into_inner();
+    let bytes = out.finish()?;
     let key = tenant_key(tenant.0, "exports", &format!("{id}.zip"));
     let size = bytes.len() as i64;
     state
@@ -360,6 +389,261 @@ pub async fn build(state: &AppState, id: Uuid) -> AppResult<()> {
         .exec(&state.db)
         .await?;
     Ok(())
+}
+
+/// The readable part of an export: pages, settings and named assets.
+mod readable {
+    use super::ExportZip;
+    use crate::domain::ids::TenantId;
+    use crate::error::{AppError, AppResult};
+    use crate::state::AppState;
+    use crate::storage::tenant_prefix;
+    use entity::{assets, page_versions, pages, tenant_settings};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use serde_json::{Value, json};
+    use std::collections::HashMap;
+
+    /// A stored rendering as JSON (it is JSON text); a text that does not parse stays text.
+    fn rendered(text: Option<String>) -> Value {
+        text.map_or(Value::Null, |t| {
+            serde_json::from_str(&t).unwrap_or(Value::String(t))
+        })
+    }
+
+    /// A file-name-safe form of `text`: path separators, control and reserved characters
+    /// become `_`, at most 60 characters.
+    fn file_safe(text: &str) -> String {
+        let cleaned: String = text
+            .chars()
+            .map(|c| {
+                if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .take(60)
+            .collect();
+        let trimmed = cleaned.trim().trim_matches('.');
+        if trimmed.is_empty() {
+            "file".to_owned()
+        } else {
+            trimmed.to_owned()
+        }
+    }
+
+    /// The file extension of a stored content type.
+    fn extension(content_type: &str) -> &'static str {
+        match content_type {
+            "image/png" => "png",
+            "image/jpeg" => "jpg",
+            "image/gif" => "gif",
+            "image/webp" => "webp",
+            "video/mp4" => "mp4",
+            _ => "bin",
+        }
+    }
+
+    /// `assets/<name without extension>-<first 8 of the id>.<extension>`: the merchant's
+    /// own name, unique by the id, with the extension of what the file really is.
+    pub(super) fn asset_file(original_name: &str, id: uuid::Uuid, content_type: &str) -> String {
+        let stem = original_name
+            .rsplit_once('.')
+            .map_or(original_name, |(stem, _)| stem);
+        let short = &id.simple().to_string()[..8];
+        format!(
+            "assets/{}-{short}.{}",
+            file_safe(stem),
+            extension(content_type)
+        )
+    }
+
+    /// One `pages/<slug>.json` per page; the index entries.
+    pub(super) async fn pages(
+        state: &AppState,
+        tenant: TenantId,
+        out: &mut ExportZip,
+    ) -> AppResult<Vec<Value>> {
+        let rows = pages::Entity::find()
+            .filter(pages::Column::TenantId.eq(tenant.0))
+            .order_by_asc(pages::Column::Slug)
+            .all(&state.db)
+            .await?;
+        let mut versions: HashMap<uuid::Uuid, Vec<page_versions::Model>> = HashMap::new();
+        for v in page_versions::Entity::find()
+            .filter(page_versions::Column::TenantId.eq(tenant.0))
+            .order_by_desc(page_versions::Column::Version)
+            .all(&state.db)
+            .await?
+        {
+            versions.entry(v.page_id).or_default().push(v);
+        }
+        let mut index = Vec::with_capacity(rows.len());
+        for page in rows {
+            let file = format!("pages/{}.json", file_safe(&page.slug));
+            let mut published = Value::Null;
+            let mut earlier = Vec::new();
+            for v in versions.remove(&page.id).unwrap_or_default() {
+                let live = page.is_published && page.published_version == Some(v.version);
+                let entry = json!({
+                    "version": v.version,
+                    "title": v.title,
+                    "published_at": v.published_at,
+                    "navigation_bar": v.navigation_bar,
+                    "layout": v.layout,
+                    "rendered": rendered(v.rendered),
+                });
+                if live {
+                    published = entry;
+                } else {
+                    earlier.push(entry);
+                }
+            }
+            let status = if page.taken_down_at.is_some() {
+                "taken_down"
+            } else if page.is_published {
+                "published"
+            } else {
+                "draft"
+            };
+            out.json(
+                &file,
+                &json!({
+                    "id": page.id,
+                    "slug": page.slug,
+                    "title": page.title,
+                    "status": status,
+                    "takedown_reason": page.takedown_reason,
+                    "updated_at": page.updated_at,
+                    "draft": {
+                        "revision": page.revision,
+                        "navigation_bar": page.navigation_bar,
+                        "layout": page.draft_layout,
+                    },
+                    "published": published,
+                    "earlier_versions": earlier,
+                }),
+            )?;
+            index.push(json!({
+                "slug": page.slug,
+                "title": page.title,
+                "status": status,
+                "file": file,
+            }));
+        }
+        Ok(index)
+    }
+
+    /// `settings.json`: the tab bar, the theme and the app config phones are served.
+    pub(super) async fn settings(
+        state: &AppState,
+        tenant: TenantId,
+        out: &mut ExportZip,
+    ) -> AppResult<Option<&'static str>> {
+        let Some(row) = tenant_settings::Entity::find_by_id(tenant.0)
+            .one(&state.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        out.json(
+            "settings.json",
+            &json!({
+                "tab_bar": row.tab_bar,
+                "theme": row.theme,
+                "app_config": rendered(row.app_config),
+                "updated_at": row.updated_at,
+            }),
+        )?;
+        Ok(Some("settings.json"))
+    }
+
+    /// Every stored object of the tenant but its exports: assets under `assets/` by name,
+    /// anything else under `objects/` by its key. The asset index entries and the count of
+    /// other objects.
+    pub(super) async fn objects(
+        state: &AppState,
+        tenant: TenantId,
+        out: &mut ExportZip,
+    ) -> AppResult<(Vec<Value>, usize)> {
+        let named: HashMap<String, assets::Model> = assets::Entity::find()
+            .filter(assets::Column::TenantId.eq(tenant.0))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.storage_key.clone(), a))
+            .collect();
+        let prefix = tenant_prefix(tenant.0);
+        let exports_prefix = format!("{prefix}exports/");
+        let mut after: Option<String> = None;
+        let mut index = Vec::new();
+        let mut others = 0usize;
+        loop {
+            let keys = state
+                .store
+                .list(&prefix, after.as_deref(), 500)
+                .await
+                .map_err(AppError::internal)?;
+            let Some(last) = keys.last().cloned() else {
+                break;
+            };
+            for key in keys.iter().filter(|k| !k.starts_with(&exports_prefix)) {
+                let Some(bytes) = state.store.get(key).await.map_err(AppError::internal)? else {
+                    continue;
+                };
+                if let Some(asset) = named.get(key) {
+                    let file = asset_file(&asset.original_name, asset.id, &asset.content_type);
+                    out.bytes(&file, &bytes)?;
+                    index.push(json!({
+                        "id": asset.id,
+                        "name": asset.original_name,
+                        "file": file,
+                        "kind": asset.kind,
+                        "content_type": asset.content_type,
+                        "size_bytes": asset.size_bytes,
+                        "width": asset.width,
+                        "height": asset.height,
+                        "sha256": asset.sha256,
+                        "uploaded_at": asset.created_at,
+                    }));
+                } else {
+                    out.bytes(
+                        &format!("objects/{}", key.trim_start_matches(&prefix)),
+                        &bytes,
+                    )?;
+                    others += 1;
+                }
+            }
+            after = Some(last);
+        }
+        Ok((index, others))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::asset_file;
+
+        #[test]
+        fn an_asset_keeps_its_name_and_gets_the_extension_of_what_it_is() {
+            let id = uuid::Uuid::parse_str("0192aabb-ccdd-7eee-8fff-000000000001").unwrap();
+            assert_eq!(
+                asset_file("门店横幅.final.PNG", id, "image/png"),
+                "assets/门店横幅.final-0192aabb.png"
+            );
+            assert_eq!(
+                asset_file("photo", id, "image/jpeg"),
+                "assets/photo-0192aabb.jpg"
+            );
+            assert_eq!(
+                asset_file("../../etc/passwd.gif", id, "image/gif"),
+                "assets/_.._etc_passwd-0192aabb.gif"
+            );
+            assert_eq!(
+                asset_file(".png", id, "image/png"),
+                "assets/file-0192aabb.png"
+            );
+        }
+    }
 }
 
 /// Runs [`EXPORT_JOB`].

@@ -23,6 +23,7 @@ pub mod public_url;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
+pub mod signed_links;
 pub mod sms;
 pub mod tenant_state;
 pub mod tenants;

@@ -93,6 +93,21 @@ async fn uploads_are_judged_by_content_size_and_quota() {
         (status, body["code"].as_str()),
         (422, Some("unsupported_file_type"))
     );
+    // An image with something after its end (here a zip's header and a script) is
+    // refused, and so is one cut short.
+    let mut polyglot = BANNER_PNG.to_vec();
+    polyglot.extend_from_slice(b"PK\x03\x04<script>alert(document.cookie)</script>");
+    let (status, body) = upload(&app, &owner, "polyglot.png", polyglot).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("file_not_whole"))
+    );
+    let cut = BANNER_PNG[..BANNER_PNG.len() - 4].to_vec();
+    let (status, body) = upload(&app, &owner, "cut.png", cut).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("file_not_whole"))
+    );
     // Over the image limit (4,000 bytes here).
     let mut big = BANNER_PNG.to_vec();
     big.extend(std::iter::repeat_n(0u8, 1_000));

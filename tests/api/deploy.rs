@@ -236,7 +236,15 @@ async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/jpeg");
-    assert!(res.bytes().await.unwrap().starts_with(&[0xFF, 0xD8]));
+    let image = res.bytes().await.unwrap();
+    assert!(image.starts_with(&[0xFF, 0xD8]));
+    // The same image through the run's signed link, as an `<img>` fetches it: no bearer.
+    let link = released["qrcode_url"]["url"].as_str().unwrap();
+    let res = app.client.get(app.url(link)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    assert_eq!(res.bytes().await.unwrap(), image);
 
     // 2. Undo audit: a second deploy is withdrawn.
     let (_, second) = start(&app, &owner, &tenant, json!({"auto_release": false})).await;

@@ -795,54 +795,107 @@ async fn purge_leaves_only_the_survivors_and_heals_after_a_crash() {
         "24 hours after it was built: {list}"
     );
     let path = list[0]["download_path"].as_str().unwrap().to_owned();
-    let res = app
-        .client
-        .get(app.url(&path))
-        .bearer_auth(&s.owner)
-        .send()
-        .await
-        .unwrap();
-    let bytes = match res.status().as_u16() {
-        200 => res.bytes().await.unwrap().to_vec(),
-        302 => {
-            let to = res.headers()["location"].to_str().unwrap().to_owned();
-            reqwest::get(to)
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap()
-                .to_vec()
+    // A signed link downloads it without a bearer header, as a browser link does.
+    let link = list[0]["download_url"]["url"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("/api/v1/links/"), "{list}");
+    let fetch = |res: reqwest::Response| async move {
+        match res.status().as_u16() {
+            200 => res.bytes().await.unwrap().to_vec(),
+            302 => {
+                let to = res.headers()["location"].to_str().unwrap().to_owned();
+                reqwest::get(to)
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+                    .to_vec()
+            }
+            other => panic!("download answered {other}"),
         }
-        other => panic!("download answered {other}"),
     };
+    let bytes = fetch(app.client.get(app.url(&link)).send().await.unwrap()).await;
+    let with_bearer = fetch(
+        app.client
+            .get(app.url(&path))
+            .bearer_auth(&s.owner)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(bytes, with_bearer, "one zip, two ways to fetch it");
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    let banner = format!("assets/banner-{}.png", &asset_id.replace('-', "")[..8]);
     for expected in [
-        "manifest.json".to_owned(),
-        "data/tenants.json".to_owned(),
-        "data/pages.json".to_owned(),
-        "data/page_versions.json".to_owned(),
-        "data/users.json".to_owned(),
-        format!("objects/assets/{asset_id}"),
+        "README.md",
+        "index.json",
+        "pages/home.json",
+        "settings.json",
+        banner.as_str(),
+        "data/tenants.json",
+        "data/pages.json",
+        "data/page_versions.json",
+        "data/users.json",
     ] {
         assert!(
-            names.contains(&expected),
+            names.iter().any(|n| n == expected),
             "{expected} missing from {names:?}"
         );
     }
+    assert!(
+        !names.iter().any(|n| n.starts_with("objects/assets/")),
+        "assets are under their names, not their keys: {names:?}"
+    );
     let read = |zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
-        text
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut bytes).unwrap();
+        bytes
     };
-    assert!(read(&mut zip, "data/pages.json").contains("\"home\""));
-    let users = read(&mut zip, "data/users.json");
+    assert_eq!(read(&mut zip, &banner), crate::assets::BANNER_PNG);
+    let json_of = |bytes: Vec<u8>| serde_json::from_slice::<Value>(&bytes).unwrap();
+    // Pages are JSON all the way down: the layouts and the rendering phones get.
+    let home_page = json_of(read(&mut zip, "pages/home.json"));
+    assert_eq!(home_page["status"], "published", "{home_page}");
+    assert_eq!(
+        home_page["draft"]["layout"]["components"][0]["type"],
+        "image"
+    );
+    assert_eq!(
+        home_page["published"]["layout"]["components"][0]["type"],
+        "image"
+    );
+    assert!(
+        home_page["published"]["rendered"].is_object(),
+        "the rendering is JSON, not a string: {home_page}"
+    );
+    let index = json_of(read(&mut zip, "index.json"));
+    assert_eq!(index["pages"][0]["file"], "pages/home.json", "{index}");
+    assert_eq!(index["assets"][0]["file"], banner.as_str(), "{index}");
+    assert_eq!(index["assets"][0]["name"], "banner.png", "{index}");
+    assert_eq!(index["tables"]["pages"], 1, "{index}");
+    let readme = String::from_utf8(read(&mut zip, "README.md")).unwrap();
+    assert!(readme.contains("index.json") && readme.contains("数据导出"));
+    assert!(
+        String::from_utf8(read(&mut zip, "data/pages.json"))
+            .unwrap()
+            .contains("\"home\"")
+    );
+    let users = String::from_utf8(read(&mut zip, "data/users.json")).unwrap();
     assert!(
         users.contains("shop.p.editor") && !users.contains("password_hash"),
         "{users}"
     );
-    // The link is valid for 24 hours.
+    // A link that is not ours is refused; a signed link works for ten minutes.
+    let forged = format!("{}x", link);
+    let (status, body) = status_json(app.client.get(app.url(&forged)).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("link_invalid")));
+    app.clock
+        .set(app.clock.now() + chrono::Duration::minutes(11));
+    let (status, body) = status_json(app.client.get(app.url(&link)).send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (410, Some("link_expired")));
+    // The export itself is valid for 24 hours.
     app.clock.set(local(2026, 3, 6, 12, 1));
     let (status, body) = status_json(app.get(&path, &s.owner).await).await;
     assert_eq!(

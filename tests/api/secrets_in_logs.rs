@@ -75,3 +75,24 @@ async fn an_sms_receipt_push_leaves_its_token_out_of_the_access_log() {
         "the receipt token leaked into the logs"
     );
 }
+
+#[actix_web::test]
+async fn a_signed_link_leaves_its_token_out_of_the_access_log() {
+    let app = spawn_app().await;
+    let token = "eyJsignedlinkcredential.e30.c2lnbmF0dXJl";
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/links/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "not a link we signed");
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let captured = logs::captured();
+    assert!(captured.contains(id.as_str()), "the request was logged");
+    assert!(captured.contains("/api/v1/links/[redacted]"));
+    assert!(
+        !captured.contains(token),
+        "the link's token leaked into the logs"
+    );
+}

@@ -125,3 +125,35 @@ async fn one_address_guessing_across_user_names_hits_a_ceiling() {
         .set(app.clock.now() + chrono::Duration::minutes(2));
     assert_eq!(attempt(&app, "admin", TEST_PASSWORD).await, 200);
 }
+
+#[actix_web::test]
+async fn metrics_can_be_closed_behind_a_bearer_token() {
+    let open = spawn_app().await;
+    let res = open.client.get(open.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "open when no token is set (the default)");
+
+    let app = crate::support::builder()
+        .metrics_token("scrape-token-5b1e")
+        .spawn()
+        .await;
+    for (header, expected) in [
+        (None, 401),
+        (Some("Bearer scrape-token-5b1"), 401),
+        (Some("Bearer scrape-token-5b1e-and-more"), 401),
+        (Some("Basic scrape-token-5b1e"), 401),
+        (Some("Bearer scrape-token-5b1e"), 200),
+    ] {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(h) = header {
+            req = req.header("authorization", h);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), expected, "{header:?}");
+        if expected == 200 {
+            assert!(res.text().await.unwrap().contains("jobs_dead"));
+        } else {
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "unauthenticated");
+        }
+    }
+}

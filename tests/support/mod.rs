@@ -40,6 +40,7 @@ fn test_secrets() -> Secrets {
         jwt_secret: SecretBytes::new(TEST_JWT_SECRET.as_bytes().to_vec()),
         vault_keys: vec![("t1".into(), SecretBytes::new(vec![7u8; 32]))],
         s3_secret_access_key: s3_env().map(|c| SecretBytes::new(c.secret_access_key.into_bytes())),
+        metrics_token: None,
         wechat: None,
         sms: Default::default(),
     }
@@ -212,6 +213,7 @@ pub struct TestAppBuilder {
     tweak: Option<SettingsTweak>,
     wechat_api: Option<String>,
     sms_api: Option<String>,
+    metrics_token: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -229,6 +231,11 @@ impl TestAppBuilder {
     }
     pub fn settings(mut self, f: impl FnOnce(&mut Settings) + 'static) -> Self {
         self.tweak = Some(Box::new(f));
+        self
+    }
+    /// Closes `/metrics` behind this bearer token.
+    pub fn metrics_token(mut self, token: &str) -> Self {
+        self.metrics_token = Some(token.to_owned());
         self
     }
     /// Configures the WeChat platform against the simulator at `sim_base`.
@@ -280,6 +287,10 @@ impl TestAppBuilder {
             settings.storage.s3_access_key_id = Some(s3.access_key_id);
         }
         let mut secrets = test_secrets();
+        secrets.metrics_token = self
+            .metrics_token
+            .as_ref()
+            .map(|t| SecretBytes::new(t.as_bytes().to_vec()));
         if let Some(base) = &self.wechat_api {
             settings.wechat.component_appid = Some(wechat::COMPONENT_APPID.into());
             settings.wechat.api_base = base.clone();
@@ -374,6 +385,7 @@ pub fn builder() -> TestAppBuilder {
         clock: None,
         wechat_api: None,
         sms_api: None,
+        metrics_token: None,
         tweak: None,
     }
 }

@@ -15,6 +15,7 @@ use crate::jobs::{BoxFuture, JobContext, JobError, JobHandler, NewJob};
 use crate::services::RequestMeta;
 use crate::services::audit::{self, Actor, AuditRecord};
 use crate::services::principals::CachedUser;
+use crate::services::signed_links::{self, Linked, SignedLink};
 use crate::state::AppState;
 use crate::wechat::client::{TokenParam, WechatError};
 use crate::wechat::errors::merchant_message;
@@ -123,6 +124,9 @@ pub struct RunView {
     pub gray_percentage: Option<i32>,
     /// Whether the trial QR image can be downloaded.
     pub has_qrcode: bool,
+    /// A signed link to the trial QR image that needs no bearer header (for an `<img>`),
+    /// when there is one; each answer signs a fresh one.
+    pub qrcode_url: Option<SignedLink>,
     /// WeChat's errcode that stopped the run.
     pub errcode: Option<i64>,
     /// What stopped the run, in plain words for the merchant.
@@ -139,7 +143,11 @@ pub struct RunView {
     pub steps: Vec<StepView>,
 }
 
-fn run_view(run: deploy_runs::Model, steps: Vec<deploy_steps::Model>) -> RunView {
+fn run_view(
+    state: &AppState,
+    run: deploy_runs::Model,
+    steps: Vec<deploy_steps::Model>,
+) -> AppResult<RunView> {
     let mut steps: Vec<StepView> = steps
         .into_iter()
         .map(|s| StepView {
@@ -154,7 +162,18 @@ fn run_view(run: deploy_runs::Model, steps: Vec<deploy_steps::Model>) -> RunView
         })
         .collect();
     steps.sort_by_key(|s| STEPS.iter().position(|n| *n == s.name));
-    RunView {
+    let qrcode_url = match run.qr_key {
+        Some(_) => Some(signed_links::sign(
+            state,
+            TenantId(run.tenant_id),
+            Linked::DeployQrcode,
+            run.id,
+            None,
+        )?),
+        None => None,
+    };
+    Ok(RunView {
+        qrcode_url,
         id: run.id,
         tenant_id: run.tenant_id,
         appid: run.appid,
@@ -175,7 +194,7 @@ fn run_view(run: deploy_runs::Model, steps: Vec<deploy_steps::Model>) -> RunView
         updated_at: run.updated_at,
         finished_at: run.finished_at,
         steps,
-    }
+    })
 }
 
 /// Input of a deploy.
@@ -306,7 +325,7 @@ pub async fn start(
     )
     .await?;
     txn.commit().await?;
-    Ok(run_view(run, Vec::new()))
+    run_view(state, run, Vec::new())
 }
 
 /// The description a run sends to WeChat: the merchant's, else the template's, else the
@@ -403,7 +422,7 @@ pub async fn view(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<Run
         .filter(deploy_steps::Column::RunId.eq(id))
         .all(&state.db)
         .await?;
-    Ok(run_view(run, steps))
+    run_view(state, run, steps)
 }
 
 /// Runs newest first: one tenant's, or every tenant's (`tenant = None`, agency admins).
@@ -426,14 +445,13 @@ pub async fn list(
         .filter(deploy_steps::Column::RunId.is_in(ids))
         .all(&state.db)
         .await?;
-    Ok(runs
-        .into_iter()
+    runs.into_iter()
         .map(|r| {
             let (mine, rest): (Vec<_>, Vec<_>) = steps.drain(..).partition(|s| s.run_id == r.id);
             steps = rest;
-            run_view(r, mine)
+            run_view(state, r, mine)
         })
-        .collect())
+        .collect()
 }
 
 /// The trial QR image of a run.

@@ -186,6 +186,7 @@ mod tests {
             jwt_secret: SecretBytes::new(vec![1; 32]),
             vault_keys: vec![("k1".into(), SecretBytes::new(vec![2; 32]))],
             s3_secret_access_key: None,
+            metrics_token: None,
             wechat,
             sms: Default::default(),
         }

@@ -384,6 +384,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Opens a signed link (from an export's `download_url` or a deploy run's `qrcode_url`).
+         *     No bearer header: the token in the path is the credential, valid for 10 minutes.
+         */
+        get: operations["open_link"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/broadcast": {
         parameters: {
             query?: never;
@@ -1867,7 +1887,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics in the text exposition format. */
+        /**
+         * Prometheus metrics in the text exposition format. Open unless
+         *     `WEAPP__SECURITY__METRICS_TOKEN` is set; then only with that bearer token.
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -2674,6 +2697,7 @@ export interface components {
             created_at: string;
             /** @description Where to download it (with the same bearer token), while valid. */
             download_path?: string | null;
+            download_url?: components["schemas"]["SignedLink"] | null;
             /** @description Why it failed. */
             error?: string | null;
             /**
@@ -3641,6 +3665,7 @@ export interface components {
              * @description Run id.
              */
             id: string;
+            qrcode_url?: components["schemas"]["SignedLink"] | null;
             /**
              * Format: uuid
              * @description Fleet roll-out it belongs to.
@@ -3771,6 +3796,16 @@ export interface components {
         SetupStatus: {
             /** @description True while no agency admin exists. */
             needed: boolean;
+        };
+        /** @description A signed link as the API shows it. */
+        SignedLink: {
+            /**
+             * Format: date-time
+             * @description When the link stops working.
+             */
+            expires_at: string;
+            /** @description Path of the link on this service (`/api/v1/links/…`); needs no bearer header. */
+            url: string;
         };
         /** @description One tenant-month. */
         SmsMonth: {
@@ -5110,6 +5145,73 @@ export interface operations {
             };
             /** @description `days` is out of range */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The signed link's token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export's zip or the trial QR image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                    "image/jpeg": unknown;
+                };
+            };
+            /** @description To the object store's own signed URL (S3) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `link_invalid` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The export or run no longer exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `export_not_ready` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `link_expired` or `export_expired` */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8987,6 +9089,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": unknown;
+                };
+            };
+            /** @description A metrics token is set and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
