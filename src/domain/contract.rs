@@ -5,6 +5,11 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+/// The largest amount of money the service accepts anywhere (a yearly price, a milestone, a
+/// payment): ¥100,000,000.00. Bounded inputs keep every computation on them far from
+/// `i64`'s range; the arithmetic is checked anyway.
+pub const MAX_FEN: i64 = 10_000_000_000;
+
 /// How a payment was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -94,11 +99,13 @@ pub fn list_price(yearly_fen: i64, start: NaiveDate, end: NaiveDate) -> Option<i
     let remainder_start = start.checked_add_months(Months::new(12 * whole_years))?;
     let remainder_days = (end - remainder_start).num_days() + 1;
     let prorated = if remainder_days > 0 {
-        (yearly_fen as i128 * remainder_days as i128 * 2 + 365) / (365 * 2)
+        (i128::from(yearly_fen) * i128::from(remainder_days) * 2 + 365) / (365 * 2)
     } else {
         0
     };
-    Some(yearly_fen * whole_years as i64 + prorated as i64)
+    yearly_fen
+        .checked_mul(i64::from(whole_years))?
+        .checked_add(i64::try_from(prorated).ok()?)
 }
 
 /// One instalment.
@@ -147,29 +154,40 @@ pub struct NextDue {
 }
 
 impl ContractTerms {
+    /// A sum of amounts that saturates instead of wrapping (inputs are bounded by
+    /// [`MAX_FEN`]; a wrapped total would turn a debt into a credit).
+    fn sum(amounts: impl Iterator<Item = i64>) -> i64 {
+        amounts.fold(0i64, i64::saturating_add)
+    }
+
     fn paid_by(payments: &[Payment], day: NaiveDate) -> i64 {
-        payments
-            .iter()
-            .filter(|p| p.paid_on <= day)
-            .map(|p| p.amount_fen)
-            .sum()
+        Self::sum(
+            payments
+                .iter()
+                .filter(|p| p.paid_on <= day)
+                .map(|p| p.amount_fen),
+        )
     }
 
     /// Total paid (any date).
     pub fn paid_total(payments: &[Payment]) -> i64 {
-        payments.iter().map(|p| p.amount_fen).sum()
+        Self::sum(payments.iter().map(|p| p.amount_fen))
     }
 
     /// Still owed.
     pub fn outstanding(&self, payments: &[Payment]) -> i64 {
-        (self.amount_fen - Self::paid_total(payments)).max(0)
+        self.amount_fen
+            .saturating_sub(Self::paid_total(payments))
+            .max(0)
     }
 
     /// Unpaid part of milestone `index` at the end of `day`; payments cover milestones in
     /// schedule order.
     fn unpaid_on(&self, index: usize, paid: i64) -> i64 {
-        let before: i64 = self.milestones[..index].iter().map(|m| m.amount_fen).sum();
-        let covered = (paid - before).clamp(0, self.milestones[index].amount_fen);
+        let before = Self::sum(self.milestones[..index].iter().map(|m| m.amount_fen));
+        let covered = paid
+            .saturating_sub(before)
+            .clamp(0, self.milestones[index].amount_fen);
         self.milestones[index].amount_fen - covered
     }
 
@@ -227,14 +245,15 @@ impl ContractTerms {
                 if unpaid == 0 {
                     break;
                 }
-                fen_basis_points += unpaid as i128 * self.late_fee_bp_per_day as i128;
+                fen_basis_points = fen_basis_points
+                    .saturating_add(i128::from(unpaid) * i128::from(self.late_fee_bp_per_day));
                 day = match day.succ_opt() {
                     Some(d) => d,
                     None => break,
                 };
             }
         }
-        (fen_basis_points / 10_000) as i64
+        i64::try_from(fen_basis_points / 10_000).unwrap_or(i64::MAX)
     }
 }
 
@@ -376,5 +395,46 @@ mod tests {
         }];
         // Unpaid on 05-02 only: 33,333 × 3 = 99,999 → 9 fen.
         assert_eq!(odd.late_fee(&paid, d("2026-05-20")), 9);
+    }
+
+    #[test]
+    fn amounts_far_beyond_the_bounds_saturate_instead_of_wrapping() {
+        // Inputs are refused above MAX_FEN; stored rows from before the bound, or a bug,
+        // must still never turn a debt into a credit.
+        let huge = ContractTerms {
+            amount_fen: i64::MAX / 2,
+            milestones: vec![Milestone {
+                amount_fen: i64::MAX / 2,
+                due_date: d("2026-01-01"),
+            }],
+            late_fee_bp_per_day: 10_000,
+            overdue_tolerance_days: 0,
+            activation_rule: ActivationRule::FullPayment,
+        };
+        assert_eq!(huge.late_fee(&[], d("2036-01-01")), i64::MAX);
+        let pays = vec![
+            Payment {
+                amount_fen: i64::MAX,
+                paid_on: d("2026-01-01"),
+            };
+            3
+        ];
+        assert_eq!(huge.outstanding(&pays), 0);
+        assert_eq!(list_price(i64::MAX, d("2026-01-01"), d("2035-12-31")), None);
+        // At the bound, ten years at 10,000 bp a day stay well inside i64.
+        let bounded = ContractTerms {
+            amount_fen: MAX_FEN,
+            milestones: vec![Milestone {
+                amount_fen: MAX_FEN,
+                due_date: d("2026-01-01"),
+            }],
+            ..huge
+        };
+        assert_eq!(
+            bounded.late_fee(&[], d("2026-01-11")),
+            10 * MAX_FEN,
+            "10 days at 100 % a day"
+        );
+        assert!(list_price(MAX_FEN, d("2026-01-01"), d("2035-12-31")).is_some());
     }
 }

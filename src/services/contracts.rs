@@ -4,7 +4,7 @@
 
 use crate::db;
 use crate::domain::contract::{
-    ActivationRule, ContractTerms, Milestone, NextDue, Payment, PaymentMethod, list_price,
+    ActivationRule, ContractTerms, MAX_FEN, Milestone, NextDue, Payment, PaymentMethod, list_price,
 };
 use crate::domain::ids::TenantId;
 use crate::domain::tenant::{HoldCause, HoldKind, TenantStatus, TransitionCause};
@@ -42,7 +42,7 @@ pub struct MilestoneInput {
     #[serde(default)]
     pub label: Option<String>,
     /// Amount in fen.
-    #[schema(example = 149_000)]
+    #[schema(example = 149_000, minimum = 1, maximum = 10_000_000_000i64)]
     pub amount_fen: i64,
     /// Due date (Asia/Shanghai).
     pub due_date: NaiveDate,
@@ -155,7 +155,15 @@ pub fn draft_contract(
             Localized::new("合同期最长 10 年", "a term is at most 10 years"),
         ));
     }
-    let list = list_price(yearly_price_fen, start, end).expect("end is not before start");
+    let list = list_price(yearly_price_fen, start, end).ok_or_else(|| {
+        AppError::invalid_field(
+            field("end_date"),
+            Localized::new(
+                "合同金额超出上限",
+                "the term's price is beyond the largest amount",
+            ),
+        )
+    })?;
     if input.discount_fen < 0 || input.discount_fen > list {
         return Err(AppError::invalid_field(
             field("discount_fen"),
@@ -190,10 +198,13 @@ pub fn draft_contract(
         ));
     }
     for (i, m) in input.milestones.iter().enumerate() {
-        if m.amount_fen <= 0 {
+        if !(1..=MAX_FEN).contains(&m.amount_fen) {
             return Err(AppError::invalid_field(
                 field(&format!("milestones[{i}].amount_fen")),
-                Localized::new("须大于 0", "must be greater than 0"),
+                Localized::new(
+                    format!("须在 1 到 {MAX_FEN} 分之间"),
+                    format!("must be between 1 and {MAX_FEN} fen"),
+                ),
             ));
         }
         if m.label.as_deref().is_some_and(|l| l.chars().count() > 100) {
@@ -689,7 +700,7 @@ pub async fn apply_overdue_rule(
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
     /// Amount in fen; positive and at most what is still owed on the contract.
-    #[schema(example = 149_000)]
+    #[schema(example = 149_000, minimum = 1, maximum = 10_000_000_000i64)]
     pub amount_fen: i64,
     /// `cash`, `cheque`, `bank_transfer` or `other`.
     pub method: PaymentMethod,
@@ -749,10 +760,13 @@ pub async fn record_payment(
             Localized::new("须为 1–200 个字符", "must be 1–200 characters"),
         ));
     }
-    if input.amount_fen <= 0 {
+    if !(1..=MAX_FEN).contains(&input.amount_fen) {
         return Err(AppError::invalid_field(
             "amount_fen",
-            Localized::new("须为正整数（分）", "must be a positive number of fen"),
+            Localized::new(
+                format!("须为 1 到 {MAX_FEN} 之间的整数（分）"),
+                format!("must be a whole number of fen between 1 and {MAX_FEN}"),
+            ),
         ));
     }
     let now = state.clock.now();

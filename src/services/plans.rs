@@ -5,6 +5,7 @@
 use crate::db;
 use crate::domain::apps;
 use crate::domain::contact::parse_name;
+use crate::domain::contract::MAX_FEN;
 use crate::error::{AppError, AppResult, ErrorCode, Localized};
 use crate::services::RequestMeta;
 use crate::services::audit::{self, AuditRecord};
@@ -20,6 +21,17 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Most pages a plan may allow.
+pub const MAX_PAGE_QUOTA: i64 = 10_000;
+/// Most asset storage a plan may allow: 1 TiB.
+pub const MAX_STORAGE_QUOTA_BYTES: i64 = 1 << 40;
+/// Most client requests per second a plan may allow.
+pub const MAX_CLIENT_RPS: i64 = 100_000;
+/// Most SMS segments a year a plan may include.
+pub const MAX_SMS_SEGMENTS_PER_YEAR: i64 = 100_000_000;
+/// Highest price of an SMS segment beyond the pack: ¥10.00.
+pub const MAX_SMS_OVERAGE_MILLIFEN: i64 = 1_000_000;
+
 /// The terms of one plan version.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -28,22 +40,26 @@ pub struct PlanTerms {
     #[schema(example = json!(["pages", "media", "store"]))]
     pub apps: Vec<String>,
     /// Most pages a tenant may have.
-    #[schema(example = 50)]
+    #[schema(example = 50, minimum = 1, maximum = 10_000)]
     pub page_quota: i32,
     /// Most bytes of uploaded assets.
-    #[schema(example = 1_073_741_824i64)]
+    #[schema(
+        example = 1_073_741_824i64,
+        minimum = 0,
+        maximum = 1_099_511_627_776i64
+    )]
     pub storage_quota_bytes: i64,
     /// Client API requests per second (whole service, all instances).
-    #[schema(example = 50)]
+    #[schema(example = 50, minimum = 1, maximum = 100_000)]
     pub client_rps: i32,
     /// SMS segments included per natural year.
-    #[schema(example = 300_000)]
+    #[schema(example = 300_000, minimum = 0, maximum = 100_000_000)]
     pub sms_segments_per_year: i64,
     /// Yearly price in fen (¥2,980.00 = 298000).
-    #[schema(example = 298_000)]
+    #[schema(example = 298_000, minimum = 0, maximum = 10_000_000_000i64)]
     pub yearly_price_fen: i64,
     /// Price of an SMS segment beyond the pack, in milli-fen (¥0.038 = 3800).
-    #[schema(example = 3_800)]
+    #[schema(example = 3_800, minimum = 0, maximum = 1_000_000)]
     pub sms_overage_millifen: i64,
     /// Whether segments beyond the pack are sent and billed (else refused).
     pub sms_overage_allowed: bool,
@@ -83,21 +99,38 @@ impl PlanTerms {
                 ));
             }
         }
-        if self.page_quota < 1 {
-            return Err(field("page_quota", "至少为 1", "must be at least 1"));
-        }
-        for (name, value) in [
-            ("storage_quota_bytes", self.storage_quota_bytes),
-            ("sms_segments_per_year", self.sms_segments_per_year),
-            ("yearly_price_fen", self.yearly_price_fen),
-            ("sms_overage_millifen", self.sms_overage_millifen),
+        for (name, value, min, max) in [
+            ("page_quota", i64::from(self.page_quota), 1, MAX_PAGE_QUOTA),
+            (
+                "storage_quota_bytes",
+                self.storage_quota_bytes,
+                0,
+                MAX_STORAGE_QUOTA_BYTES,
+            ),
+            ("client_rps", i64::from(self.client_rps), 1, MAX_CLIENT_RPS),
+            (
+                "sms_segments_per_year",
+                self.sms_segments_per_year,
+                0,
+                MAX_SMS_SEGMENTS_PER_YEAR,
+            ),
+            ("yearly_price_fen", self.yearly_price_fen, 0, MAX_FEN),
+            (
+                "sms_overage_millifen",
+                self.sms_overage_millifen,
+                0,
+                MAX_SMS_OVERAGE_MILLIFEN,
+            ),
         ] {
-            if value < 0 {
-                return Err(field(name, "不能为负数", "must not be negative"));
+            if !(min..=max).contains(&value) {
+                return Err(AppError::invalid_field(
+                    format!("{at}{name}"),
+                    Localized::new(
+                        format!("须在 {min} 到 {max} 之间"),
+                        format!("must be between {min} and {max}"),
+                    ),
+                ));
             }
-        }
-        if self.client_rps < 1 {
-            return Err(field("client_rps", "至少为 1", "must be at least 1"));
         }
         Ok(())
     }

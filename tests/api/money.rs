@@ -626,3 +626,62 @@ async fn the_overdue_sweep_runs_once_a_day_and_lifts_when_paid() {
     assert_eq!(status, 201);
     assert_eq!(holds().await, 0);
 }
+
+#[actix_web::test]
+async fn amounts_and_quotas_beyond_their_documented_bounds_are_refused() {
+    let (app, admin, plan, am) = setup().await;
+    // A price near i64::MAX once made the late fee wrap to a negative amount; now every
+    // amount and quota has an upper bound, and a value beyond it names its field.
+    for (field, value) in [
+        ("yearly_price_fen", json!(9_000_000_000_000_000_000i64)),
+        ("yearly_price_fen", json!(10_000_000_001i64)),
+        ("page_quota", json!(10_001)),
+        ("storage_quota_bytes", json!(1_099_511_627_777i64)),
+        ("client_rps", json!(100_001)),
+        ("sms_segments_per_year", json!(100_000_001)),
+        ("sms_overage_millifen", json!(1_000_001)),
+    ] {
+        let mut terms = plan_terms(298_000);
+        terms[field] = value;
+        let (status, body) = status_json(
+            app.post_json(
+                "/api/v1/plans",
+                &admin,
+                &json!({"name": format!("大 {field}"), "terms": terms}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some(format!("terms.{field}").as_str())),
+            "{body}"
+        );
+    }
+    let mut contract = standard_contract("full_payment");
+    contract["milestones"][0]["amount_fen"] = json!(10_000_000_001i64);
+    let (status, body) = provision(
+        &app,
+        &admin,
+        &provision_body(&plan, Some(&am), "big.milestone", contract),
+    )
+    .await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("contract.milestones[0].amount_fen")),
+        "{body}"
+    );
+    // At the bound itself a plan is fine.
+    let mut terms = plan_terms(10_000_000_000);
+    terms["page_quota"] = json!(10_000);
+    let (status, body) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin,
+            &json!({"name": "旗舰版", "terms": terms}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}
