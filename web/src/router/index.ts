@@ -62,6 +62,24 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: STAFF, title: () => i18n.global.t('provision.title') },
       },
       {
+        path: 'plans',
+        name: 'plans',
+        component: () => import('@/views/agency/plans/PlansView.vue'),
+        meta: { roles: STAFF, title: () => i18n.global.t('nav.plans') },
+      },
+      {
+        path: 'lifecycle',
+        name: 'lifecycle',
+        component: () => import('@/views/agency/lifecycle/LifecycleView.vue'),
+        meta: { roles: STAFF, title: () => i18n.global.t('nav.lifecycle') },
+      },
+      {
+        path: 'audit',
+        name: 'audit',
+        component: () => import('@/views/agency/audit/AuditView.vue'),
+        meta: { roles: STAFF, title: () => i18n.global.t('nav.audit') },
+      },
+      {
         path: 'staff',
         name: 'staff',
         component: () => import('@/views/agency/StaffView.vue'),

@@ -7,12 +7,22 @@ import { computed, ref, shallowRef } from 'vue';
 import { auth } from '@/api';
 import type { Account, Role, SessionChange } from '@/api/client';
 
-export type Area = 'dashboard' | 'tenants' | 'staff' | 'inbox' | 'home' | 'pages' | 'settings';
+export type Area =
+  | 'dashboard'
+  | 'tenants'
+  | 'plans'
+  | 'lifecycle'
+  | 'audit'
+  | 'staff'
+  | 'inbox'
+  | 'home'
+  | 'pages'
+  | 'settings';
 
 /** The side navigation per role (CONSOLE.md; other areas come later). */
 export const AREAS_BY_ROLE: Readonly<Record<Role, readonly Area[]>> = {
-  agency_admin: ['dashboard', 'tenants', 'staff', 'inbox'],
-  account_manager: ['dashboard', 'tenants', 'inbox'],
+  agency_admin: ['dashboard', 'tenants', 'plans', 'lifecycle', 'audit', 'staff', 'inbox'],
+  account_manager: ['dashboard', 'tenants', 'plans', 'lifecycle', 'audit', 'inbox'],
   merchant_admin: ['home', 'pages', 'settings', 'inbox'],
   merchant_editor: ['home', 'pages', 'settings', 'inbox'],
 };

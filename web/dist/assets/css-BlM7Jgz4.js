@@ -1,1 +1,0 @@
-import"./index-C9XeJMq4.js";import"./css-BoVOhEKe.js";

@@ -1,0 +1,1 @@
+import"./index-Brhq22Vp.js";

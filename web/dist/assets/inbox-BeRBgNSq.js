@@ -1,1 +1,0 @@
-import{a as e,hi as t,r as n,ur as r}from"./index-C9XeJMq4.js";var i=r(`inbox`,()=>{let r=t(null);async function i(){try{let t=await e(n.GET(`/api/v1/inbox/unread-count`));r.value=t.unread}catch{}}function a(e){r.value=e}return{unread:r,refresh:i,set:a}});export{i as t};
