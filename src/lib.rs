@@ -10,6 +10,7 @@ pub mod http;
 pub mod jobs;
 pub mod lifecycle;
 pub mod metrics;
+pub mod private_fs;
 pub mod render;
 pub mod scheduler;
 pub mod services;

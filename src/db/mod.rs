@@ -15,10 +15,12 @@ use crate::config::Settings;
 /// Opens the pool for `url`. SQLite gets WAL, a busy timeout, foreign keys and a created
 /// parent folder, so the embedded default never fails with SQLITE_BUSY.
 pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    if let Some(path) = sqlite_file_path(url)
-        && let Some(parent) = std::path::Path::new(&path).parent()
-    {
-        std::fs::create_dir_all(parent)?;
+    if let Some(path) = sqlite_file_path(url) {
+        let path = std::path::Path::new(&path);
+        if let Some(parent) = path.parent() {
+            crate::private_fs::create_dir_all(parent)?;
+        }
+        crate::private_fs::touch(path)?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options

@@ -86,12 +86,12 @@ impl Email {
 pub fn parse_name(raw: &str, max: usize, field: &str) -> Result<String, AppError> {
     let s = raw.trim();
     let n = s.chars().count();
-    if n == 0 || n > max || s.chars().any(char::is_control) {
+    if n == 0 || n > max || crate::domain::text::has_disallowed(s) {
         return Err(AppError::invalid_field(
             field,
             Localized::new(
-                format!("须为 1–{max} 个字符且不含控制字符"),
-                format!("must be 1–{max} characters without control characters"),
+                format!("须为 1–{max} 个字符，且不含控制字符或文字方向控制符"),
+                format!("must be 1–{max} characters without control or text-direction characters"),
             ),
         ));
     }

@@ -16,5 +16,6 @@ pub mod rich_text;
 pub mod role;
 pub mod schema;
 pub mod tenant;
+pub mod text;
 pub mod time;
 pub mod username;

@@ -3,7 +3,7 @@
 
 use super::extract::Staff;
 use crate::domain::role::Role;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody, ErrorCode};
 use crate::http::extract::Query;
 use crate::services::audit::{self, AuditFilter, AuditPage};
 use crate::state::AppState;
@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Audit events, newest first.
 #[utoipa::path(tag = "audit", params(AuditFilter), security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = AuditPage), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "A filter is invalid", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = AuditPage), (status = 403, description = "Not staff", body = ErrorBody), (status = 404, description = "`tenant_id` names a tenant the account manager does not manage", body = ErrorBody), (status = 422, description = "A filter is invalid", body = ErrorBody)))]
 #[get("/audit-events")]
 async fn list_audit_events(
     state: web::Data<AppState>,
@@ -34,6 +34,10 @@ async fn list_audit_events(
             .into_tuple()
             .all(&state.db)
             .await?;
+        // Another manager's tenant is not there for this one, as on every tenant route.
+        if filter.tenant_id.is_some_and(|t| !ids.contains(&t)) {
+            return Err(AppError::new(ErrorCode::NotFound));
+        }
         Some(ids)
     } else {
         None

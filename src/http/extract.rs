@@ -88,11 +88,37 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
 
 /// Parses JSON, telling syntax errors (400) from field errors (422 with the field path).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    // JSON is UTF-8 (RFC 8259); serde only notices bad bytes inside a string it decodes,
+    // and would report them as a bad field value.
+    if let Err(e) = std::str::from_utf8(body) {
+        let before = &body[..e.valid_up_to()];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = before.len()
+            - before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        return Err(
+            AppError::new(ErrorCode::InvalidJson).with_details(serde_json::json!({
+                "line": line,
+                "column": column,
+                "reason": "not UTF-8",
+            })),
+        );
+    }
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
         return Err(
             AppError::new(ErrorCode::InvalidJson).with_details(serde_json::json!({
                 "line": e.line(),
                 "column": e.column(),
+            })),
+        );
+    }
+    if nesting_depth(body) > MAX_JSON_DEPTH {
+        return Err(
+            AppError::new(ErrorCode::InvalidJson).with_details(serde_json::json!({
+                "reason": format!("nested more than {MAX_JSON_DEPTH} deep"),
             })),
         );
     }
@@ -112,6 +138,37 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         };
         AppError::invalid_field(field, Localized::new(reason.clone(), reason))
     })
+}
+
+/// Deepest nesting of arrays and objects a body may have (serde_json's own limit when it
+/// builds values; skipping a value has none).
+const MAX_JSON_DEPTH: usize = 128;
+
+/// How deep arrays and objects nest in `body` (valid JSON: brackets inside strings are
+/// skipped).
+fn nesting_depth(body: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The field a serde message names (`missing field `x``, `unknown field `x``).

@@ -151,6 +151,9 @@ async fn sms_report(
     ))
 }
 
+/// Most receipts one push may carry.
+const MAX_RECEIPTS_PER_PUSH: usize = 100;
+
 /// Delivery receipts from the SMS provider: a JSON array (at most 100 per push), at a
 /// secret path (`WEAPP__SMS__RECEIPT_TOKEN`; a wrong token is 404) and, when configured,
 /// only from `sms.receipt_allow_ips`. A receipt already received is ignored.
@@ -158,7 +161,8 @@ async fn sms_report(
     request_body(content = Vec<crate::sms::Receipt>, content_type = "application/json"),
     responses((status = 200, description = "`{\"result\": 0, \"errmsg\": \"OK\"}`"),
         (status = 400, description = "`invalid_json`", body = ErrorBody),
-        (status = 404, description = "Wrong token", body = ErrorBody)))]
+        (status = 404, description = "Wrong token", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: more than 100 receipts in one push", body = ErrorBody)))]
 #[post("/sms/receipts/{token}")]
 async fn take_receipts(
     state: web::Data<AppState>,
@@ -187,6 +191,12 @@ async fn take_receipts(
     } else {
         serde_json::Value::Array(vec![value])
     };
+    // The provider batches at most 100 receipts per push; a larger one is not the provider.
+    let count = list.as_array().map_or(0, Vec::len);
+    if count > MAX_RECEIPTS_PER_PUSH {
+        return Err(AppError::new(ErrorCode::PayloadTooLarge)
+            .with_details(serde_json::json!({ "limit": MAX_RECEIPTS_PER_PUSH, "count": count })));
+    }
     let parsed: Vec<crate::sms::Receipt> = serde_json::from_value(list).map_err(|e| {
         AppError::new(ErrorCode::InvalidJson)
             .with_details(serde_json::json!({ "reason": e.to_string() }))

@@ -91,12 +91,12 @@ pub struct NewAccount {
 pub fn parse_display_name(raw: &str, field: &str) -> AppResult<String> {
     let name = raw.trim();
     let len = name.chars().count();
-    if !(1..=100).contains(&len) || name.chars().any(char::is_control) {
+    if !(1..=100).contains(&len) || crate::domain::text::has_disallowed(name) {
         return Err(AppError::invalid_field(
             field,
             Localized::new(
-                "须为 1–100 个字符且不含控制字符",
-                "must be 1–100 characters without control characters",
+                "须为 1–100 个字符，且不含控制字符或文字方向控制符",
+                "must be 1–100 characters without control or text-direction characters",
             ),
         ));
     }

@@ -249,7 +249,7 @@ pub async fn upload(
         .map_err(AppError::internal)?;
     let name: String = original_name
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !crate::domain::text::is_disallowed_in_names(*c))
         .take(255)
         .collect();
     let now = state.clock.now();

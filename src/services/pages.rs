@@ -169,10 +169,13 @@ pub(crate) async fn check_input(
     }
     let title = input.title.trim().to_owned();
     let n = title.chars().count();
-    if n == 0 || n > 64 || title.chars().any(char::is_control) {
+    if n == 0 || n > 64 || crate::domain::text::has_disallowed(&title) {
         return Err(AppError::invalid_field(
             "title",
-            Localized::new("须为 1–64 个字符", "must be 1–64 characters"),
+            Localized::new(
+                "须为 1–64 个字符，且不含控制字符或文字方向控制符",
+                "must be 1–64 characters without control or text-direction characters",
+            ),
         ));
     }
     let navigation_bar = input

@@ -15,7 +15,7 @@ impl LocalFolderStore {
     /// A store rooted at `root` (created when missing).
     pub fn new(root: impl Into<PathBuf>) -> anyhow::Result<Self> {
         let root = root.into();
-        std::fs::create_dir_all(&root)?;
+        crate::private_fs::create_dir_all(&root)?;
         Ok(Self { root })
     }
 
@@ -84,7 +84,7 @@ impl ObjectStore for LocalFolderStore {
         Box::pin(async move {
             let path = self.path(key)?;
             if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent).await?;
+                crate::private_fs::create_dir_all_async(parent).await?;
             }
             let tmp = path.with_extension(format!("{}.partial", uuid::Uuid::now_v7().simple()));
             tokio::fs::write(&tmp, &bytes).await?;

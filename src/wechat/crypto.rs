@@ -204,11 +204,24 @@ pub fn parse_flat_xml(body: &str) -> Result<BTreeMap<String, String>, PushError>
     let mut fields = BTreeMap::new();
     let mut depth = 0usize;
     let mut current: Option<(String, String)> = None;
+    // Exactly one root element and nothing but whitespace around it: a plaintext that is
+    // not XML at all must fail here, before the push claims its replay slot.
+    let mut roots = 0usize;
     let xml_err = |e: &dyn std::fmt::Display| PushError::Xml(e.to_string());
     loop {
         match reader.read_event().map_err(|e| xml_err(&e))? {
             Event::DocType(_) => return Err(PushError::Doctype),
+            Event::Start(_) | Event::Empty(_) if depth == 0 && roots == 1 => {
+                return Err(PushError::Xml("more than one root element".into()));
+            }
+            Event::Text(text) if depth == 0 && !text.iter().all(u8::is_ascii_whitespace) => {
+                return Err(PushError::Xml("text outside the root element".into()));
+            }
+            Event::Empty(_) if depth == 0 => roots += 1,
             Event::Start(start) => {
+                if depth == 0 {
+                    roots += 1;
+                }
                 depth += 1;
                 if depth == 2 {
                     let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
@@ -263,6 +276,9 @@ pub fn parse_flat_xml(body: &str) -> Result<BTreeMap<String, String>, PushError>
     }
     if depth != 0 {
         return Err(PushError::Xml("unclosed element".into()));
+    }
+    if roots != 1 {
+        return Err(PushError::Xml("not an XML document".into()));
     }
     Ok(fields)
 }
@@ -440,6 +456,26 @@ mod tests {
             parse_flat_xml("<xml><A>a &amp; b &#x41;</A><B/></xml>").unwrap()["A"],
             "a & b A"
         );
+    }
+
+    #[test]
+    fn a_text_that_is_not_one_xml_document_is_refused() {
+        for body in [
+            "",
+            "   ",
+            "hello, not xml",
+            "{\"ToUserName\": \"gh_1\"}",
+            "text<xml><A>a</A></xml>",
+            "<xml><A>a</A></xml><xml/>",
+            "<xml><A>a</A></xml>tail",
+        ] {
+            assert!(
+                matches!(parse_flat_xml(body), Err(PushError::Xml(_))),
+                "{body:?}"
+            );
+        }
+        assert!(parse_flat_xml("<?xml version=\"1.0\"?>\n<xml><A>a</A></xml>\n").is_ok());
+        assert!(parse_flat_xml("<xml/>").unwrap().is_empty());
     }
 
     #[test]

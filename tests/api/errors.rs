@@ -20,6 +20,39 @@ async fn invalid_json_is_400_invalid_json() {
 }
 
 #[actix_web::test]
+async fn bytes_that_are_not_utf8_and_nesting_too_deep_are_400_invalid_json_as_documented() {
+    let app = spawn_app().await;
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    for body in [
+        b"{\"username\": \"\xff\xfe\", \"password\": \"x\"}".to_vec(),
+        deep.into_bytes(),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, answer) = status_json(res).await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (400, Some("invalid_json")),
+            "{answer}"
+        );
+    }
+    let documented =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/error-codes.md"))
+            .unwrap();
+    let row = documented
+        .lines()
+        .find(|l| l.starts_with("| `invalid_json` | 400 |"))
+        .expect("invalid_json is documented as 400");
+    assert!(row.contains("UTF-8") && row.contains("nest"), "{row}");
+}
+
+#[actix_web::test]
 async fn a_wrong_field_is_422_naming_the_field() {
     let app = spawn_app().await;
     let res = app

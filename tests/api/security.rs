@@ -157,3 +157,40 @@ async fn metrics_can_be_closed_behind_a_bearer_token() {
         }
     }
 }
+
+#[actix_web::test]
+async fn names_and_titles_refuse_text_direction_overrides() {
+    let app = spawn_app().await;
+    let admin = app.admin_session().await.access_token;
+    // "\u{202E}gpj.exe" displays as "exe.jpg"; isolates can make a name read as another's.
+    for name in ["好味\u{202E}馆小", "Shop\u{2066}A\u{2069}"] {
+        let (status, body) = status_json(
+            app.post_json(
+                "/api/v1/staff",
+                &admin,
+                &json!({"username": "am.bidi", "display_name": name, "role": "account_manager"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("display_name")),
+            "{body}"
+        );
+        let (status, body) = status_json(
+            app.post_json(
+                "/api/v1/plans",
+                &admin,
+                &json!({"name": name, "terms": crate::agency::plan_terms(298_000)}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("name")),
+            "{body}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use crate::lifecycle::{local, settle};
 use crate::pages::{Agency, agency, paid_tenant};
 use crate::support::sms::{RECEIPT_TOKEN, SDK_APP_ID, SECRET_ID, SECRET_KEY, start_fake};
 use crate::support::{TestApp, builder, status_json, wait_until};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use std::time::Duration;
 use weapp_builder::sms::{ProviderError, SendRequest, SmsProvider, TencentConfig, TencentSms};
@@ -302,6 +302,32 @@ async fn a_batch_ends_with_exact_statuses_receipts_applied_once_and_the_pack_cha
         .unwrap();
     let (status, body) = status_json(res).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    // More than 100 receipts in one push is not the provider: refused, nothing applied.
+    let flood: Vec<Value> = (0..101)
+        .map(|i| json!({"sid": format!("flood-{i}"), "report_status": "SUCCESS", "mobile": "13900000000", "nationcode": "86"}))
+        .collect();
+    let res = app
+        .client
+        .post(app.url(&format!("/sms/receipts/{RECEIPT_TOKEN}")))
+        .json(&flood)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(
+        (
+            status,
+            body["code"].as_str(),
+            body["details"]["limit"].as_i64()
+        ),
+        (413, Some("payload_too_large"), Some(100))
+    );
+    let flood_rows = entity::sms_receipts::Entity::find()
+        .filter(entity::sms_receipts::Column::Sid.starts_with("flood-"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(flood_rows, 0);
 
     // Staff see the tenant in the report; the audit log has no full number.
     let r = report(

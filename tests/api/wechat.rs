@@ -401,6 +401,23 @@ async fn post_push(app: &TestApp, query: &[(String, String)], body: &str) -> (u1
     )
 }
 
+/// Rows in `table`.
+async fn entity_count(app: &TestApp, table: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let backend = app.state.db.get_database_backend();
+    app.state
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+}
+
 /// A push of `encrypt` signed with `crypto`'s token, as WeChat would post it.
 fn signed_push(
     crypto: &PushCrypto,
@@ -489,6 +506,16 @@ async fn pushes_failing_verification_get_a_4xx_and_nothing_is_processed() {
     let (query, body) = sim.sealed_push(true, "", &ticket_xml(&sim, "ticket-stale"));
     sim.advance(660);
     assert_refused(&app, &query, &body, "timestamp").await;
+
+    // Signed and encrypted correctly, but the plaintext is not XML: refused before it
+    // takes a replay slot.
+    for plaintext in ["hello, not xml", "{\"InfoType\": \"unauthorized\"}"] {
+        let encrypt = crypto.encrypt(plaintext);
+        let (query, envelope) = signed_push(&crypto, &timestamp, "4242", &encrypt);
+        assert_refused(&app, &query, &envelope, "xml").await;
+    }
+    let slots = entity_count(&app, "wechat_push_replays").await;
+    assert_eq!(slots, 0, "no refused push took a replay slot");
 
     // Missing parameters.
     assert_refused(&app, &[], &body, "missing_parameter").await;
