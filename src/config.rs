@@ -309,6 +309,12 @@ pub struct ClientSettings {
     pub version_check_secs: u64,
     /// Seconds between flushes of the in-memory traffic meters.
     pub meter_flush_secs: u64,
+    /// A tenant's budget of image and video requests per second, as a multiple of its
+    /// plan's `client_rps` (a page shows many images; they have their own bucket).
+    pub asset_rps_multiplier: u32,
+    /// `Cache-Control: max-age` of images and videos, in seconds: how long a takedown
+    /// takes to reach a phone that already loaded one.
+    pub asset_max_age_secs: u32,
 }
 
 impl Default for ClientSettings {
@@ -324,6 +330,8 @@ impl Default for ClientSettings {
             miss_concurrency: 16,
             version_check_secs: 5,
             meter_flush_secs: 10,
+            asset_rps_multiplier: 20,
+            asset_max_age_secs: 300,
         }
     }
 }

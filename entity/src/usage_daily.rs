@@ -15,6 +15,8 @@ pub struct Model {
     pub throttled: i64,
     pub not_modified: i64,
     pub page_views: i64,
+    pub asset_requests: i64,
+    pub asset_throttled: i64,
 }
 
 /// No navigable relations.

@@ -15,6 +15,7 @@ mod m20261207_000009_console;
 mod m20261207_000010_calendar_years;
 mod m20261207_000011_contracts_end_with_tenant;
 mod m20261207_000012_instance_facts;
+mod m20261207_000013_asset_usage;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_calendar_years::Migration),
             Box::new(m20261207_000011_contracts_end_with_tenant::Migration),
             Box::new(m20261207_000012_instance_facts::Migration),
+            Box::new(m20261207_000013_asset_usage::Migration),
         ]
     }
 }

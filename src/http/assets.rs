@@ -14,6 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers the asset routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(upload_asset)
+        .service(asset_links)
         .service(list_assets)
         .service(get_asset)
         .service(delete_asset);
@@ -123,6 +124,22 @@ async fn list_assets(
         storage_used_bytes: used,
         storage_quota_bytes: quota,
     }))
+}
+
+/// The URL prefix under which the console loads this tenant's images and videos
+/// (`{url}{asset_id}`): a signed link that needs no bearer header, the same for 12 hours
+/// (browsers cache the images) and valid until `expires_at`; fetch it again before then.
+/// It works in any tenant state, unlike the phones' client route.
+#[utoipa::path(tag = "assets", security(("bearer" = [])), responses((status = 200, description = "OK", body = crate::services::signed_links::SignedLink)))]
+#[get("/asset-links")]
+async fn asset_links(
+    state: web::Data<AppState>,
+    access: MerchantAccess,
+) -> AppResult<web::Json<crate::services::signed_links::SignedLink>> {
+    Ok(web::Json(crate::services::signed_links::asset_prefix(
+        &state,
+        access.tenant,
+    )?))
 }
 
 /// One asset's metadata.

@@ -353,43 +353,76 @@ mod local {
     }
 }
 
-/// An asset: served with its detected type (folder backend, system placeholders) or a
-/// redirect to a short-lived presigned URL (S3). No Referer check: image loads carry none.
-#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid, or the tenant id (the builder's preview)"), ("asset_id" = String, Path, description = "Asset id")),
-    responses((status = 200, description = "The bytes"), (status = 302, description = "Redirect to a presigned URL"), (status = 404, description = "Not found", body = ErrorBody)))]
+/// An asset, for phones: served with its detected type (folder backend, system
+/// placeholders) or a redirect to a short-lived presigned URL (S3). Only while the tenant
+/// is not suspended and a live published page or the tab bar uses it; on its own budget
+/// (`client_rps × client.asset_rps_multiplier`) and meter; cached for
+/// `client.asset_max_age_secs` so a takedown reaches phones within minutes. No Referer
+/// check: image loads carry none. The console loads images through signed links instead
+/// (`GET /api/v1/links/{token}/assets/{asset_id}`).
+#[utoipa::path(tag = "client", params(("appid" = String, Path, description = "Mini-program appid"), ("asset_id" = String, Path, description = "Asset id")),
+    responses((status = 200, description = "The bytes"), (status = 302, description = "Redirect to a presigned URL"),
+        (status = 404, description = "Unknown appid or asset, or not served: the tenant is suspended or no live page uses it", body = ErrorBody),
+        (status = 429, description = "Over the tenant's asset budget", body = ErrorBody)))]
 #[get("/client/v1/{appid}/assets/{asset_id}")]
 async fn client_asset(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (appid, asset_id) = path.into_inner();
-    let immutable = HeaderValue::from_static("public, max-age=31536000, immutable");
     if let Some(sys) = state.catalog.system_asset(&asset_id) {
-        return Ok(HttpResponse::Ok()
-            .content_type(sys.content_type)
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .insert_header((header::CACHE_CONTROL, immutable))
-            .body(sys.bytes.clone()));
+        return Ok(system_asset(sys));
     }
-    // The builder's preview names the tenant instead: it has no appid before binding.
-    let tenant = match uuid::Uuid::parse_str(&appid) {
-        Ok(tenant_id) => crate::domain::ids::TenantId(tenant_id),
-        Err(_) => match state.client_cache.tenant(&state, &appid).await? {
-            Lookup::Tenant(t) => t.tenant,
-            Lookup::Unknown => return Err(AppError::new(ErrorCode::NotFound)),
-        },
+    let entry = match state.client_cache.tenant(&state, &appid).await? {
+        Lookup::Tenant(t) => t,
+        Lookup::Unknown => return Err(AppError::new(ErrorCode::NotFound)),
     };
+    if !entry.serves_asset(&asset_id) {
+        return Err(AppError::new(ErrorCode::NotFound));
+    }
+    if !entry.admit_asset() {
+        state.meter.record_asset(entry.tenant, true);
+        return Err(AppError::new(ErrorCode::TooManyAttempts).with_retry_after(1));
+    }
+    state.meter.record_asset(entry.tenant, false);
     let Ok(id) = uuid::Uuid::parse_str(&asset_id) else {
         return Err(AppError::new(ErrorCode::NotFound));
     };
-    let asset = crate::services::assets::get(&state, tenant, id).await?;
+    let max_age = state.settings.client.asset_max_age_secs;
+    serve_asset(
+        &state,
+        entry.tenant,
+        id,
+        &format!("public, max-age={max_age}"),
+    )
+    .await
+}
+
+/// A system placeholder: the same for every tenant, never changes.
+pub fn system_asset(sys: &crate::render::catalog::SystemAsset) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(sys.content_type)
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
+        .body(sys.bytes.clone())
+}
+
+/// Asset `id` of `tenant`: a redirect to a presigned URL that lives as long as the cache
+/// lifetime (S3), or the bytes with `cache_control`.
+pub async fn serve_asset(
+    state: &AppState,
+    tenant: crate::domain::ids::TenantId,
+    id: uuid::Uuid,
+    cache_control: &str,
+) -> AppResult<HttpResponse> {
+    let asset = crate::services::assets::get(state, tenant, id).await?;
+    let ttl = u64::from(state.settings.client.asset_max_age_secs.max(60));
     if let Some(url) = state
         .store
-        .presigned_get(
-            &asset.storage_key,
-            std::time::Duration::from_secs(state.settings.client.max_age_secs.max(60) as u64 * 5),
-        )
+        .presigned_get(&asset.storage_key, std::time::Duration::from_secs(ttl))
         .await
         .map_err(AppError::internal)?
     {
@@ -404,11 +437,10 @@ async fn client_asset(
         .await
         .map_err(AppError::internal)?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
-    let _ = req;
     Ok(HttpResponse::Ok()
         .content_type(asset.content_type)
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, immutable))
+        .insert_header((header::CACHE_CONTROL, cache_control.to_owned()))
         .body(bytes))
 }
 

@@ -36,7 +36,7 @@ pub struct UsageQuery {
 pub struct UsageDay {
     /// The day.
     pub day: NaiveDate,
-    /// Client API requests.
+    /// Client API requests for documents (app config, pages, version).
     pub requests: i64,
     /// Requests refused for rate.
     pub throttled: i64,
@@ -44,6 +44,10 @@ pub struct UsageDay {
     pub not_modified: i64,
     /// Page views by slug.
     pub page_views: BTreeMap<String, i64>,
+    /// Image and video requests from phones (metered and budgeted apart from documents).
+    pub asset_requests: i64,
+    /// Asset requests refused for rate.
+    pub asset_throttled: i64,
     /// Page publishes.
     pub publishes: i64,
     /// Deployments of the code template to the mini-program started that day.
@@ -99,6 +103,8 @@ async fn report(state: &AppState, tenant: TenantId, q: &UsageQuery) -> AppResult
         throttled: 0,
         not_modified: 0,
         page_views: BTreeMap::new(),
+        asset_requests: 0,
+        asset_throttled: 0,
         publishes: 0,
         template_deploys: 0,
     };
@@ -108,6 +114,8 @@ async fn report(state: &AppState, tenant: TenantId, q: &UsageQuery) -> AppResult
             e.requests += r.requests;
             e.throttled += r.throttled;
             e.not_modified += r.not_modified;
+            e.asset_requests += r.asset_requests;
+            e.asset_throttled += r.asset_throttled;
         } else {
             *e.page_views.entry(r.page_slug).or_default() += r.page_views;
         }

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use entity::{page_versions, pages, plan_versions, tenant_holds, tenant_settings, tenants};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -84,7 +84,20 @@ pub struct TenantEntry {
     pub version_doc: Cached,
     pages: RwLock<HashMap<String, Option<Cached>>>,
     limiter: Arc<RateLimiter>,
+    /// Asset ids phones may load: those of live published pages and the tab bar. An asset
+    /// used only by drafts or taken-down pages is not served.
+    live_assets: std::collections::HashSet<String>,
+    asset_limiter: Arc<RateLimiter>,
     loaded_at: Instant,
+}
+
+/// Which of a tenant's request budgets a limiter is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Budget {
+    /// App config, pages and the version document: the plan's `client_rps`.
+    Documents,
+    /// Images and videos: `client_rps × client.asset_rps_multiplier`.
+    Assets,
 }
 
 /// Tokens a worker thread took from a tenant's bucket and has not used yet.
@@ -106,6 +119,17 @@ impl TenantEntry {
     /// Takes one token from the tenant's limiter; `false` when the tenant is over its rate.
     pub fn admit(&self) -> bool {
         self.limiter.admit()
+    }
+
+    /// Takes one token from the tenant's asset budget.
+    pub fn admit_asset(&self) -> bool {
+        self.asset_limiter.admit()
+    }
+
+    /// Whether phones may load asset `id`: the tenant is not suspended and a live page or
+    /// the tab bar uses it.
+    pub fn serves_asset(&self, id: &str) -> bool {
+        self.suspended.is_none() && self.live_assets.contains(id)
     }
 }
 
@@ -180,7 +204,7 @@ pub struct ClientCache {
     entries: RwLock<HashMap<String, Entry>>,
     appids: RwLock<HashMap<TenantId, String>>,
     /// Rate limiters by tenant; kept across reloads and invalidations.
-    limiters: Mutex<HashMap<TenantId, Arc<RateLimiter>>>,
+    limiters: Mutex<HashMap<(TenantId, Budget), Arc<RateLimiter>>>,
     bytes: AtomicUsize,
     max_bytes: usize,
     misses: Semaphore,
@@ -329,13 +353,13 @@ impl ClientCache {
     }
 
     /// The tenant's limiter at `rps`: the existing one, unless the plan's rate changed.
-    fn limiter(&self, tenant: TenantId, rps: f64) -> Arc<RateLimiter> {
+    fn limiter(&self, tenant: TenantId, budget: Budget, rps: f64) -> Arc<RateLimiter> {
         let mut limiters = self.limiters.lock().expect("limiter lock");
-        match limiters.get(&tenant) {
+        match limiters.get(&(tenant, budget)) {
             Some(l) if l.rps == rps.max(0.01) => l.clone(),
             _ => {
                 let l = Arc::new(RateLimiter::new(rps));
-                limiters.insert(tenant, l.clone());
+                limiters.insert((tenant, budget), l.clone());
                 l
             }
         }
@@ -514,6 +538,45 @@ pub fn suspended_payload(
     })
 }
 
+/// The assets phones may load: those the live version of a published page that is not
+/// taken down references, and the tab bar's icons.
+async fn live_assets(
+    state: &AppState,
+    tenant: TenantId,
+    tab_bar: Option<&serde_json::Value>,
+) -> AppResult<std::collections::HashSet<String>> {
+    let backend = state.db.get_database_backend();
+    let rows = state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT DISTINCT r.asset_id AS asset_id FROM page_asset_refs r \
+             JOIN pages p ON p.id = r.page_id AND r.version = p.published_version \
+             WHERE r.tenant_id = $1 AND p.is_published AND p.taken_down_at IS NULL",
+            [tenant.0.into()],
+        ))
+        .await?;
+    let mut live = std::collections::HashSet::with_capacity(rows.len());
+    for row in rows {
+        live.insert(row.try_get::<String>("", "asset_id")?);
+    }
+    // Tab bar icons are asset ids among its string values.
+    fn strings(value: &serde_json::Value, out: &mut std::collections::HashSet<String>) {
+        match value {
+            serde_json::Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => {
+                out.insert(s.clone());
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    if let Some(tab_bar) = tab_bar {
+        strings(tab_bar, &mut live);
+    }
+    Ok(live)
+}
+
 async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEntry>> {
     let Some(row) = tenants::Entity::find()
         .filter(tenants::Column::Appid.eq(appid))
@@ -537,6 +600,7 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
         .one(&state.db)
         .await?;
     let content_version = settings.as_ref().map(|s| s.content_version).unwrap_or(0);
+    let tab_bar = settings.as_ref().map(|s| s.tab_bar.clone());
     let app = match settings.and_then(|s| Some((s.app_config?, s.app_config_etag?))) {
         Some((body, etag)) => Cached::new(body.into_bytes(), &etag),
         None => {
@@ -574,7 +638,13 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
         app,
         version_doc: Cached::json(&serde_json::json!({ "content_version": content_version })),
         pages: RwLock::new(HashMap::new()),
-        limiter: state.client_cache.limiter(tenant, rps),
+        limiter: state.client_cache.limiter(tenant, Budget::Documents, rps),
+        live_assets: live_assets(state, tenant, tab_bar.as_ref()).await?,
+        asset_limiter: state.client_cache.limiter(
+            tenant,
+            Budget::Assets,
+            rps * f64::from(state.settings.client.asset_rps_multiplier.max(1)),
+        ),
         loaded_at: Instant::now(),
     }))
 }
@@ -606,17 +676,24 @@ mod tests {
     fn a_reload_keeps_the_tenants_bucket_and_a_new_rate_replaces_it() {
         let cache = cache();
         let tenant = TenantId(uuid::Uuid::nil());
-        let first = cache.limiter(tenant, 3.0);
+        let first = cache.limiter(tenant, Budget::Documents, 3.0);
         assert!((0..3).all(|_| first.admit()), "the bucket starts full");
         assert!(!first.admit());
         // Two loads of the same tenant (a publish, or two workers at once) share it.
-        let reloaded = cache.limiter(tenant, 3.0);
+        let reloaded = cache.limiter(tenant, Budget::Documents, 3.0);
         assert!(Arc::ptr_eq(&first, &reloaded));
         assert!(!reloaded.admit(), "a reload hands out no fresh tokens");
+        // Images have a bucket of their own: an empty document budget leaves it full.
+        let assets = cache.limiter(tenant, Budget::Assets, 3.0);
+        assert!(!Arc::ptr_eq(&first, &assets));
+        assert!((0..3).all(|_| assets.admit()));
         cache.clear();
-        assert!(Arc::ptr_eq(&first, &cache.limiter(tenant, 3.0)));
+        assert!(Arc::ptr_eq(
+            &first,
+            &cache.limiter(tenant, Budget::Documents, 3.0)
+        ));
         // A plan change takes effect at the next load.
-        let faster = cache.limiter(tenant, 5.0);
+        let faster = cache.limiter(tenant, Budget::Documents, 5.0);
         assert!(!Arc::ptr_eq(&first, &faster));
         assert!((0..5).all(|_| faster.admit()));
     }

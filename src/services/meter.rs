@@ -14,6 +14,8 @@ struct Counts {
     throttled: i64,
     not_modified: i64,
     page_views: i64,
+    asset_requests: i64,
+    asset_throttled: i64,
 }
 
 const SHARDS: usize = 64;
@@ -88,6 +90,16 @@ impl Meter {
         }
     }
 
+    /// Counts one phone-facing asset request, apart from the document figures.
+    pub fn record_asset(&self, tenant: TenantId, throttled: bool) {
+        let mut shard = self.shards[shard_index()].0.lock().expect("meter lock");
+        let t = shard.entry(tenant).or_default();
+        t.total.asset_requests += 1;
+        if throttled {
+            t.total.asset_throttled += 1;
+        }
+    }
+
     /// Adds everything counted so far to `day` in `usage_daily` and resets the counters.
     pub async fn flush(&self, db: &DatabaseConnection, day: NaiveDate) -> Result<(), DbErr> {
         let mut merged: HashMap<(TenantId, Option<Arc<str>>), Counts> = HashMap::new();
@@ -97,6 +109,8 @@ impl Meter {
                 m.requests += t.total.requests;
                 m.throttled += t.total.throttled;
                 m.not_modified += t.total.not_modified;
+                m.asset_requests += t.total.asset_requests;
+                m.asset_throttled += t.total.asset_throttled;
                 for (slug, views) in t.page_views {
                     merged.entry((tenant, Some(slug))).or_default().page_views += views;
                 }
@@ -107,14 +121,16 @@ impl Meter {
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
                 // Counts of a tenant purged meanwhile are dropped, not written back.
-                "INSERT INTO usage_daily (tenant_id, day, page_slug, requests, throttled, not_modified, page_views) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7 \
+                "INSERT INTO usage_daily (tenant_id, day, page_slug, requests, throttled, not_modified, page_views, asset_requests, asset_throttled) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
                  WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND status <> 'deleted') \
                  ON CONFLICT (tenant_id, day, page_slug) DO UPDATE SET \
                    requests = usage_daily.requests + excluded.requests, \
                    throttled = usage_daily.throttled + excluded.throttled, \
                    not_modified = usage_daily.not_modified + excluded.not_modified, \
-                   page_views = usage_daily.page_views + excluded.page_views",
+                   page_views = usage_daily.page_views + excluded.page_views, \
+                   asset_requests = usage_daily.asset_requests + excluded.asset_requests, \
+                   asset_throttled = usage_daily.asset_throttled + excluded.asset_throttled",
                 [
                     tenant.0.into(),
                     day.into(),
@@ -123,6 +139,8 @@ impl Meter {
                     c.throttled.into(),
                     c.not_modified.into(),
                     c.page_views.into(),
+                    c.asset_requests.into(),
+                    c.asset_throttled.into(),
                 ],
             ))
             .await?;

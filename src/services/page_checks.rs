@@ -241,8 +241,9 @@ pub fn blocked(errors: Vec<Problem>) -> AppError {
 }
 
 /// Renders a layout the builder has not saved, exactly as publishing would, storing
-/// nothing. Images load in the console whether or not the tenant has an appid yet: their
-/// URLs are relative and name the tenant (`/client/v1/<tenant id>/assets/…`).
+/// nothing. Images load in the console whether or not the tenant has an appid yet, and in
+/// any tenant state: their URLs are the console's signed asset prefix
+/// (`/api/v1/links/<token>/assets/…`, relative).
 pub async fn render_unsaved(
     state: &AppState,
     tenant: TenantId,
@@ -257,7 +258,7 @@ pub async fn render_unsaved(
             1,
             &page.navigation_bar,
             &page.layout,
-            &format!("/client/v1/{}/assets/", tenant.0),
+            &crate::services::signed_links::asset_prefix(state, tenant)?.url,
         )
         .map_err(|fault| {
             AppError::new(ErrorCode::RenderFailed)

@@ -24,7 +24,12 @@ pub enum Linked {
     Export,
     /// The trial-version QR image of a deploy run.
     DeployQrcode,
+    /// Every asset of a tenant, as a URL prefix (the console's images).
+    TenantAssets,
 }
+
+/// How long a tenant's asset prefix stays the same: browsers cache its images for as long.
+const ASSET_WINDOW_HOURS: i64 = 12;
 
 /// The signed claims. `typ` keeps these apart from access and preview tokens.
 #[derive(Debug, Serialize, Deserialize)]
@@ -68,6 +73,31 @@ pub fn sign(
         .map_err(AppError::internal)?;
     Ok(SignedLink {
         url: format!("/api/v1/links/{token}"),
+        expires_at,
+    })
+}
+
+/// The console's URL prefix for `tenant`'s images (`/api/v1/links/{token}/assets/`): one
+/// token per 12-hour window, so every image URL stays the same for that long and browsers
+/// cache them; valid until the end of the next window (12 to 24 hours from now). Any
+/// tenant state: a frozen or held tenant's builder still shows its images.
+pub fn asset_prefix(state: &AppState, tenant: TenantId) -> AppResult<SignedLink> {
+    let window = ASSET_WINDOW_HOURS * 3600;
+    let start = state.clock.now().timestamp().div_euclid(window) * window;
+    let expires_at = DateTime::from_timestamp(start + 2 * window, 0)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("time out of range")))?;
+    let token = state
+        .jwt
+        .sign_any(&LinkClaims {
+            typ: TOKEN_TYPE.into(),
+            what: Linked::TenantAssets,
+            tid: tenant.0,
+            id: tenant.0,
+            exp: expires_at.timestamp(),
+        })
+        .map_err(AppError::internal)?;
+    Ok(SignedLink {
+        url: format!("/api/v1/links/{token}/assets/"),
         expires_at,
     })
 }

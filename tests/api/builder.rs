@@ -30,25 +30,40 @@ async fn an_unsaved_layout_renders_with_images_that_load_before_binding() {
     assert_eq!(status, 200, "{rendered}");
     let text = rendered.to_string();
     assert!(text.contains("春季上新"), "{rendered}");
-    let url = format!("/client/v1/{tenant}/assets/{asset}");
+    // Images come through the console's signed prefix: no bearer header, no appid needed.
+    let (status, links) = status_json(app.get("/api/v1/asset-links", &owner).await).await;
+    assert_eq!(status, 200, "{links}");
+    let prefix = links["url"].as_str().unwrap();
+    assert!(
+        prefix.starts_with("/api/v1/links/") && prefix.ends_with("/assets/"),
+        "{links}"
+    );
+    let url = format!("{prefix}{asset}");
     assert!(text.contains(&format!("\"{url}\"")), "{rendered}");
-    // The tenant has no appid, and the image still loads.
-    let mut image = app.client.get(app.url(&url)).send().await.unwrap();
-    if image.status() == 302 {
-        // The S3 store answers with a presigned URL, as it does for phones.
-        let location = image.headers()["location"].to_str().unwrap().to_owned();
-        image = reqwest::get(location).await.unwrap();
-    }
+    let fetch = |url: String| {
+        let client = app.client.clone();
+        let url = app.url(&url);
+        async move {
+            let mut image = client.get(url).send().await.unwrap();
+            if image.status() == 302 {
+                // The S3 store answers with a presigned URL, as it does for phones.
+                let location = image.headers()["location"].to_str().unwrap().to_owned();
+                image = reqwest::get(location).await.unwrap();
+            }
+            image
+        }
+    };
+    let image = fetch(url.clone()).await;
     assert_eq!(image.status(), 200);
     assert_eq!(image.bytes().await.unwrap().as_ref(), BANNER_PNG);
-    // Another tenant's id does not reach this tenant's asset.
-    let stranger = uuid::Uuid::now_v7();
-    let res = app
-        .client
-        .get(app.url(&format!("/client/v1/{stranger}/assets/{asset}")))
-        .send()
-        .await
-        .unwrap();
+    // The tenant id alone no longer reaches an asset (it once did, for anyone who knew it),
+    // and another tenant's prefix does not reach this tenant's asset.
+    let res = fetch(format!("/client/v1/{tenant}/assets/{asset}")).await;
+    assert_eq!(res.status(), 404);
+    let (_, other_owner) =
+        active_tenant(&app, &agency, plan_terms(298_000), "shop.render.other").await;
+    let (_, other) = status_json(app.get("/api/v1/asset-links", &other_owner).await).await;
+    let res = fetch(format!("{}{asset}", other["url"].as_str().unwrap())).await;
     assert_eq!(res.status(), 404);
     // Nothing was stored.
     let (_, list) = status_json(app.get("/api/v1/pages", &owner).await).await;

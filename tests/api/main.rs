@@ -9,6 +9,7 @@ mod auth;
 mod builder;
 mod calendar_years;
 mod client;
+mod client_assets;
 mod console;
 mod deploy;
 mod errors;

@@ -38,6 +38,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/asset-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The URL prefix under which the console loads this tenant's images and videos
+         *     (`{url}{asset_id}`): a signed link that needs no bearer header, the same for 12 hours
+         *     (browsers cache the images) and valid until `expires_at`; fetch it again before then.
+         *     It works in any tenant state, unlike the phones' client route.
+         */
+        get: operations["asset_links"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assets": {
         parameters: {
             query?: never;
@@ -396,6 +418,27 @@ export interface paths {
          *     No bearer header: the token in the path is the credential, valid for 10 minutes.
          */
         get: operations["open_link"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/links/{token}/assets/{asset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of a tenant's images or videos through the console's signed prefix (from
+         *     `GET /api/v1/tenants/{tenant_id}/asset-links`). Whatever the tenant's state, so a
+         *     frozen or held tenant's builder still shows its images; no bearer header.
+         */
+        get: operations["open_asset_link"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1780,8 +1823,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An asset: served with its detected type (folder backend, system placeholders) or a
-         *     redirect to a short-lived presigned URL (S3). No Referer check: image loads carry none.
+         * An asset, for phones: served with its detected type (folder backend, system
+         *     placeholders) or a redirect to a short-lived presigned URL (S3). Only while the tenant
+         *     is not suspended and a live published page or the tab bar uses it; on its own budget
+         *     (`client_rps × client.asset_rps_multiplier`) and meter; cached for
+         *     `client.asset_max_age_secs` so a takedown reaches phones within minutes. No Referer
+         *     check: image loads carry none. The console loads images through signed links instead
+         *     (`GET /api/v1/links/{token}/assets/{asset_id}`).
          */
         get: operations["client_asset"];
         put?: never;
@@ -4179,6 +4227,16 @@ export interface components {
         /** @description One day. */
         UsageDay: {
             /**
+             * Format: int64
+             * @description Image and video requests from phones (metered and budgeted apart from documents).
+             */
+            asset_requests: number;
+            /**
+             * Format: int64
+             * @description Asset requests refused for rate.
+             */
+            asset_throttled: number;
+            /**
              * Format: date
              * @description The day.
              */
@@ -4199,7 +4257,7 @@ export interface components {
             publishes: number;
             /**
              * Format: int64
-             * @description Client API requests.
+             * @description Client API requests for documents (app config, pages, version).
              */
             requests: number;
             /**
@@ -4423,6 +4481,26 @@ export interface operations {
             };
         };
     };
+    asset_links: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedLink"];
+                };
+            };
+        };
+    };
     list_assets: {
         parameters: {
             query?: never;
@@ -4600,6 +4678,15 @@ export interface operations {
             };
             /** @description Not staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `tenant_id` names a tenant the account manager does not manage */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5211,6 +5298,63 @@ export interface operations {
                 };
             };
             /** @description `link_expired` or `export_expired` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_asset_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The prefix's token */
+                token: string;
+                /** @description Asset id, or a system placeholder's id */
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description To the object store's own signed URL (S3) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `link_invalid` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such asset of this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `link_expired` */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -8861,7 +9005,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Mini-program appid, or the tenant id (the builder's preview) */
+                /** @description Mini-program appid */
                 appid: string;
                 /** @description Asset id */
                 asset_id: string;
@@ -8884,8 +9028,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not found */
+            /** @description Unknown appid or asset, or not served: the tenant is suspended or no live page uses it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the tenant's asset budget */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9136,6 +9289,15 @@ export interface operations {
             };
             /** @description Wrong token */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: more than 100 receipts in one push */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
