@@ -1,1 +1,0 @@
-import"./index-Brhq22Vp.js";

@@ -1,0 +1,1 @@
+import"./index-BWMI2g2T.js";import"./css-CNaycUg_.js";

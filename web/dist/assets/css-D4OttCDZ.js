@@ -1,1 +1,0 @@
-import"./index-Brhq22Vp.js";import"./css-DXgNzX7h.js";
