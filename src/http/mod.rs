@@ -113,7 +113,11 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(links::configure)
                 .configure(jobs::configure)
                 .configure(wechat::configure)
-                .configure(sms::configure),
+                .configure(sms::configure)
+                // Console answers are one account's data, and some carry credentials
+                // (tokens, one-time passwords, signed links): never stored by a cache
+                // unless a route says otherwise.
+                .wrap(actix_web::middleware::DefaultHeaders::new().add(NO_STORE)),
         )
 }
 

@@ -182,8 +182,23 @@ async fn a_console_asset_link_is_scoped_to_its_tenant_and_expires() {
     let (_, owner) = tenant_with_appid(&app, &agency, APPID, 50, "shop.links").await;
     let (_, asset) = upload(&app, &owner, "a.png", BANNER_PNG.to_vec()).await;
     let id = asset["id"].as_str().unwrap();
-    let (_, links) = status_json(app.get("/api/v1/asset-links", &owner).await).await;
+    let res = app.get("/api/v1/asset-links", &owner).await;
+    assert_eq!(
+        res.headers()["cache-control"],
+        "no-store",
+        "it carries a credential"
+    );
+    let (_, links) = status_json(res).await;
     let prefix = links["url"].as_str().unwrap().to_owned();
+    let res = app
+        .client
+        .get(app.url(&format!("{prefix}{id}")))
+        .send()
+        .await
+        .unwrap();
+    if res.status() == 200 {
+        assert_eq!(res.headers()["cache-control"], "private, max-age=3600");
+    }
     // The same prefix for a while, so browsers keep the images cached.
     let (_, again) = status_json(app.get("/api/v1/asset-links", &owner).await).await;
     assert_eq!(again["url"], links["url"]);

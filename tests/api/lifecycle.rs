@@ -777,11 +777,15 @@ async fn purge_leaves_only_the_survivors_and_heals_after_a_crash() {
         .await;
     assert_eq!(res.status(), 202);
     settle(&app).await;
-    let (status, list) = status_json(
-        app.get(&format!("/api/v1/tenants/{}/exports", s.id), &s.owner)
-            .await,
-    )
-    .await;
+    let res = app
+        .get(&format!("/api/v1/tenants/{}/exports", s.id), &s.owner)
+        .await;
+    assert_eq!(
+        res.headers()["cache-control"],
+        "no-store",
+        "the list carries signed links"
+    );
+    let (status, list) = status_json(res).await;
     assert_eq!(
         (status, list[0]["status"].as_str()),
         (200, Some("ready")),
