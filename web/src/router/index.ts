@@ -62,6 +62,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: STAFF, title: () => i18n.global.t('provision.title') },
       },
       {
+        path: 'tenants/:id',
+        name: 'tenant',
+        component: () => import('@/views/agency/tenant/TenantDetailView.vue'),
+        meta: { roles: STAFF, title: () => i18n.global.t('nav.tenants') },
+      },
+      {
         path: 'plans',
         name: 'plans',
         component: () => import('@/views/agency/plans/PlansView.vue'),

@@ -71,6 +71,8 @@ export function useAuditLabels() {
         return t('audit.actions.tenant_account_manager_changed');
       case 'tenant.appid_set':
         return t('audit.actions.tenant_appid_set');
+      case 'tenant.export_requested':
+        return t('audit.actions.tenant_export_requested');
       case 'tenant.deletion_scheduled':
         return t('audit.actions.tenant_deletion_scheduled');
       case 'tenant.deletion_rescheduled':

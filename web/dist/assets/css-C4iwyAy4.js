@@ -1,0 +1,1 @@
+import"./index-CbZKq5d_.js";

@@ -1,1 +1,0 @@
-import"./index-BWMI2g2T.js";

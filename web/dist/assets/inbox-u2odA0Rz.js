@@ -1,1 +1,0 @@
-import{a as e,dr as t,gi as n,r}from"./index-BWMI2g2T.js";var i=t(`inbox`,()=>{let t=n(null);async function i(){try{let n=await e(r.GET(`/api/v1/inbox/unread-count`));t.value=n.unread}catch{}}function a(e){t.value=e}return{unread:t,refresh:i,set:a}});export{i as t};
