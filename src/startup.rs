@@ -63,6 +63,7 @@ pub async fn build_state(
     if migrate {
         db::migrate(&connection).await?;
     }
+    let read_db = db::connect_reader(&url, settings, &connection).await?;
     let catalog = Arc::new(crate::render::catalog::Catalog::load(
         settings.render.templates_dir.as_deref(),
     )?);
@@ -78,6 +79,7 @@ pub async fn build_state(
     );
     let state = AppState {
         db: connection,
+        read_db,
         clock,
         settings: Arc::new(settings.clone()),
         jwt: Arc::new(JwtKeys::new(secrets.jwt_secret.expose())),

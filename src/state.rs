@@ -17,6 +17,9 @@ use std::sync::Arc;
 pub struct AppState {
     /// The database pool.
     pub db: DatabaseConnection,
+    /// What the client cache loads from: a read-only pool of its own on SQLite (never
+    /// queued behind writers), the same pool as `db` on PostgreSQL.
+    pub read_db: DatabaseConnection,
     /// The source of "now".
     pub clock: Clock,
     /// Settings in effect.

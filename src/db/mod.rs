@@ -39,6 +39,36 @@ pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseC
     Ok(Database::connect(options).await?)
 }
 
+/// The pool the client cache loads from. On SQLite, a pool of its own whose connections
+/// only read (`query_only`): in WAL mode readers never wait for the one writer, but
+/// connections parked in the shared pool waiting for the write lock would make a phone's
+/// cache load queue behind editors' saves. On PostgreSQL, the shared pool (`writer`).
+pub async fn connect_reader(
+    url: &str,
+    settings: &Settings,
+    writer: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if !url.starts_with("sqlite") || sqlite_file_path(url).is_none() {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(READER_CONNECTIONS)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("query_only", "true")
+        });
+    Ok(Database::connect(options).await?)
+}
+
+/// Connections of the SQLite read pool: loads are short and few at a time (the cache
+/// coalesces them), so a handful serves any number of phones.
+const READER_CONNECTIONS: u32 = 4;
+
 fn sqlite_file_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")

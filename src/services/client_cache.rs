@@ -9,7 +9,9 @@ use crate::state::AppState;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use entity::{page_versions, pages, plan_versions, tenant_holds, tenant_settings, tenants};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, TransactionTrait,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -395,14 +397,14 @@ impl ClientCache {
             .filter(pages::Column::Slug.eq(slug))
             .filter(pages::Column::IsPublished.eq(true))
             .filter(pages::Column::TakenDownAt.is_null())
-            .one(&state.db)
+            .one(&state.read_db)
             .await?;
         let cached = match page.and_then(|p| p.published_version.map(|v| (p.id, v))) {
             None => None,
             Some((id, v)) => page_versions::Entity::find()
                 .filter(page_versions::Column::PageId.eq(id))
                 .filter(page_versions::Column::Version.eq(v))
-                .one(&state.db)
+                .one(&state.read_db)
                 .await?
                 .and_then(|v| Some(Cached::new(v.rendered?.into_bytes(), &v.rendered_etag?)))
                 .map(|c| Cached {
@@ -541,13 +543,12 @@ pub fn suspended_payload(
 /// The assets phones may load: those the live version of a published page that is not
 /// taken down references, and the tab bar's icons.
 async fn live_assets(
-    state: &AppState,
+    conn: &impl ConnectionTrait,
     tenant: TenantId,
     tab_bar: Option<&serde_json::Value>,
 ) -> AppResult<std::collections::HashSet<String>> {
-    let backend = state.db.get_database_backend();
-    let rows = state
-        .db
+    let backend = conn.get_database_backend();
+    let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             "SELECT DISTINCT r.asset_id AS asset_id FROM page_asset_refs r \
@@ -577,11 +578,26 @@ async fn live_assets(
     Ok(live)
 }
 
+/// Loads a tenant's entry in one read transaction on the read pool: a consistent copy
+/// (its state, settings and live assets from the same moment), and on SQLite never queued
+/// behind writers.
 async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEntry>> {
+    let txn = state.read_db.begin().await?;
+    let loaded = load_tenant_in(&txn, state, appid).await;
+    // Only read: ending it either way releases the snapshot.
+    txn.rollback().await?;
+    loaded
+}
+
+async fn load_tenant_in(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    appid: &str,
+) -> AppResult<Option<TenantEntry>> {
     let Some(row) = tenants::Entity::find()
         .filter(tenants::Column::Appid.eq(appid))
         .filter(tenants::Column::Status.ne(TenantStatus::Deleted.as_str()))
-        .one(&state.db)
+        .one(conn)
         .await?
     else {
         return Ok(None);
@@ -589,7 +605,7 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
     let tenant = TenantId(row.id);
     let holds = tenant_holds::Entity::find()
         .filter(tenant_holds::Column::TenantId.eq(row.id))
-        .all(&state.db)
+        .all(conn)
         .await?
         .into_iter()
         .filter_map(|h| h.kind.parse().ok())
@@ -597,7 +613,7 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
     let status: TenantStatus = row.status.parse().unwrap_or(TenantStatus::Pending);
     let tenant_state = TenantState { status, holds };
     let settings = tenant_settings::Entity::find_by_id(row.id)
-        .one(&state.db)
+        .one(conn)
         .await?;
     let content_version = settings.as_ref().map(|s| s.content_version).unwrap_or(0);
     let tab_bar = settings.as_ref().map(|s| s.tab_bar.clone());
@@ -605,7 +621,7 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
         Some((body, etag)) => Cached::new(body.into_bytes(), &etag),
         None => {
             let r = crate::services::client_content::render_app_config(
-                &state.db,
+                conn,
                 state,
                 tenant,
                 content_version,
@@ -616,7 +632,7 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
     };
     let rps = match row.plan_version_id {
         Some(v) => plan_versions::Entity::find_by_id(v)
-            .one(&state.db)
+            .one(conn)
             .await?
             .map(|p| p.client_rps)
             .unwrap_or(10),
@@ -639,7 +655,7 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
         version_doc: Cached::json(&serde_json::json!({ "content_version": content_version })),
         pages: RwLock::new(HashMap::new()),
         limiter: state.client_cache.limiter(tenant, Budget::Documents, rps),
-        live_assets: live_assets(state, tenant, tab_bar.as_ref()).await?,
+        live_assets: live_assets(conn, tenant, tab_bar.as_ref()).await?,
         asset_limiter: state.client_cache.limiter(
             tenant,
             Budget::Assets,

@@ -230,3 +230,35 @@ async fn a_console_asset_link_is_scoped_to_its_tenant_and_expires() {
     app.clock.set(expires + chrono::Duration::seconds(1));
     assert_eq!(status_of(&app, &format!("{prefix}{id}")).await, 410);
 }
+
+#[actix_web::test]
+async fn on_sqlite_cache_loads_have_a_read_only_pool_of_their_own() {
+    use sea_orm::ConnectionTrait;
+    let app = builder().spawn().await;
+    app.create_admin("admin").await;
+    let write = app
+        .state
+        .read_db
+        .execute_unprepared("CREATE TABLE read_pool_probe (a INTEGER)")
+        .await;
+    if crate::support::on_postgres() {
+        // PostgreSQL readers never queue behind writers: one pool serves both.
+        write.unwrap();
+    } else {
+        assert!(write.is_err(), "the read pool must refuse writes");
+        // And it reads what the writer committed.
+        let n = app
+            .state
+            .read_db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.state.read_db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM users",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert!(n >= 1);
+    }
+}
