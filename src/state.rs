@@ -17,8 +17,8 @@ use std::sync::Arc;
 pub struct AppState {
     /// The database pool.
     pub db: DatabaseConnection,
-    /// What the client cache loads from: a read-only pool of its own on SQLite (never
-    /// queued behind writers), the same pool as `db` on PostgreSQL.
+    /// What the client cache loads from: a small pool of its own (query-only on SQLite),
+    /// so phones' cache loads never queue behind writers for a connection.
     pub read_db: DatabaseConnection,
     /// The source of "now".
     pub clock: Clock,

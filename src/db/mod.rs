@@ -39,16 +39,17 @@ pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<DatabaseC
     Ok(Database::connect(options).await?)
 }
 
-/// The pool the client cache loads from. On SQLite, a pool of its own whose connections
-/// only read (`query_only`): in WAL mode readers never wait for the one writer, but
-/// connections parked in the shared pool waiting for the write lock would make a phone's
-/// cache load queue behind editors' saves. On PostgreSQL, the shared pool (`writer`).
+/// The pool the client cache loads from: a few connections of its own, so a phone's cache
+/// load never queues behind editors' saves holding the shared pool (on SQLite, connections
+/// parked there waiting for the one write lock; on PostgreSQL, a burst of saves). On
+/// SQLite its connections only read (`query_only`): in WAL mode readers never wait for the
+/// writer. An in-memory SQLite database has one connection, shared (`writer`).
 pub async fn connect_reader(
     url: &str,
     settings: &Settings,
     writer: &DatabaseConnection,
 ) -> anyhow::Result<DatabaseConnection> {
-    if !url.starts_with("sqlite") || sqlite_file_path(url).is_none() {
+    if url.starts_with("sqlite") && sqlite_file_path(url).is_none() {
         return Ok(writer.clone());
     }
     let mut options = ConnectOptions::new(url.to_owned());

@@ -64,6 +64,15 @@ pub fn app(
     app.app_data(web::Data::new(state))
         .app_data(web::Data::from(routes))
         .app_data(path_config())
+        // `/docs` without its slash is where people type it: send them to the UI.
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*openapi).clone()))
         .configure(console::configure)
         .default_service(web::to(fallback::unmatched))

@@ -85,6 +85,9 @@ pub struct TenantEntry {
     /// The tiny version document.
     pub version_doc: Cached,
     pages: RwLock<HashMap<String, Option<Cached>>>,
+    /// The pages the entry this one replaced had cached: answered while the page's own
+    /// load is in flight, so a publish never makes phones wait (see `ClientCache::stale`).
+    fallback_pages: HashMap<String, Option<Cached>>,
     limiter: Arc<RateLimiter>,
     /// Asset ids phones may load: those of live published pages and the tab bar. An asset
     /// used only by drafts or taken-down pages is not served.
@@ -204,6 +207,11 @@ enum Entry {
 /// See the module documentation.
 pub struct ClientCache {
     entries: RwLock<HashMap<String, Entry>>,
+    /// Entries invalidated since their last load, by appid: answered to the requests that
+    /// arrive while one request reloads the tenant, instead of making them wait for it. The
+    /// request that loads always answers from the database, so a read after a change
+    /// returns sees the change; only reads concurrent with the reload get the previous copy.
+    stale: RwLock<HashMap<String, Arc<TenantEntry>>>,
     appids: RwLock<HashMap<TenantId, String>>,
     /// Rate limiters by tenant; kept across reloads and invalidations.
     limiters: Mutex<HashMap<(TenantId, Budget), Arc<RateLimiter>>>,
@@ -229,6 +237,9 @@ pub struct ClientCache {
 
 const NEGATIVE_TTL: Duration = Duration::from_secs(30);
 
+/// Most invalidated entries kept for concurrent reads (see `ClientCache::stale`).
+const MAX_STALE_ENTRIES: usize = 1024;
+
 /// What a lookup found.
 pub enum Lookup {
     /// No tenant has this appid.
@@ -242,6 +253,7 @@ impl ClientCache {
     pub fn new(max_bytes: usize, miss_concurrency: usize, cache_control: HeaderValue) -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
+            stale: RwLock::new(HashMap::new()),
             appids: RwLock::new(HashMap::new()),
             limiters: Mutex::new(HashMap::new()),
             bytes: AtomicUsize::new(0),
@@ -290,13 +302,29 @@ impl ClientCache {
         if let Some(hit) = self.peek(appid) {
             return Ok(hit);
         }
-        let _loading = self.load_gate(appid).await;
+        let _loading = match self.try_load_gate(appid).await {
+            Some(gate) => gate,
+            None => {
+                // Another request is reloading this tenant: answer from the copy it replaces.
+                let previous = self.stale.read().expect("cache lock").get(appid).cloned();
+                if let Some(previous) = previous {
+                    return Ok(Lookup::Tenant(previous));
+                }
+                self.load_gate(appid).await
+            }
+        };
         if let Some(hit) = self.peek(appid) {
             return Ok(hit);
         }
         self.loads.fetch_add(1, Ordering::Relaxed);
         let since = self.generation();
-        let loaded = load_tenant(state, appid).await?;
+        let mut loaded = load_tenant(state, appid).await?;
+        if let Some(entry) = loaded.as_mut() {
+            let previous = self.stale.read().expect("cache lock").get(appid).cloned();
+            if let Some(previous) = previous {
+                entry.fallback_pages = previous.pages.read().expect("cache lock").clone();
+            }
+        }
         state.faults.pause("client_cache.tenant_loaded").await;
         let overtaken = self.invalidated_since(since, loaded.as_ref().map(|e| e.tenant), appid);
         if overtaken {
@@ -323,10 +351,43 @@ impl ClientCache {
                     .insert(entry.tenant, appid.to_owned());
                 entries.insert(appid.to_owned(), Entry::Tenant(entry.clone()));
                 drop(entries);
+                self.stale.write().expect("cache lock").remove(appid);
                 self.enforce_budget();
                 Ok(Lookup::Tenant(entry))
             }
         }
+    }
+
+    /// The right to load `key` if no other load of it is in flight (then waits for a permit
+    /// of the global miss limiter); `None` while one is.
+    async fn try_load_gate(&self, key: &str) -> Option<LoadGate<'_>> {
+        let gate = self
+            .loading
+            .lock()
+            .expect("loading lock")
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        let held = match gate.clone().try_lock_owned() {
+            Ok(held) => held,
+            Err(_) => {
+                // Not ours: let the gate's bookkeeping forget it when the loader is done.
+                drop(gate);
+                return None;
+            }
+        };
+        let permit = self
+            .misses
+            .acquire()
+            .await
+            .expect("semaphore is never closed");
+        Some(LoadGate {
+            cache: self,
+            key: key.to_owned(),
+            gate,
+            _held: held,
+            _permit: permit,
+        })
     }
 
     /// Waits for the right to load `key`: no other load of it in flight, and a permit of
@@ -386,7 +447,17 @@ impl ClientCache {
         if let Some(hit) = entry.pages.read().expect("cache lock").get(slug) {
             return Ok(hit.clone());
         }
-        let _loading = self.load_gate(&format!("{}/{slug}", entry.tenant.0)).await;
+        let key = format!("{}/{slug}", entry.tenant.0);
+        let _loading = match self.try_load_gate(&key).await {
+            Some(gate) => gate,
+            None => {
+                // Another request is loading this page: answer the previous copy if any.
+                if let Some(previous) = entry.fallback_pages.get(slug) {
+                    return Ok(previous.clone());
+                }
+                self.load_gate(&key).await
+            }
+        };
         if let Some(hit) = entry.pages.read().expect("cache lock").get(slug) {
             return Ok(hit.clone());
         }
@@ -433,15 +504,29 @@ impl ClientCache {
         self.mark_invalidated(format!("t:{}", tenant.0));
         let appid = self.appids.write().expect("cache lock").remove(&tenant);
         if let Some(appid) = appid {
-            self.entries.write().expect("cache lock").remove(&appid);
+            let removed = self.entries.write().expect("cache lock").remove(&appid);
+            self.keep_stale(appid, removed);
         }
         self.bump();
+    }
+
+    /// Keeps an invalidated tenant entry for the reads concurrent with its reload.
+    fn keep_stale(&self, appid: String, removed: Option<Entry>) {
+        if let Some(Entry::Tenant(entry)) = removed {
+            let mut stale = self.stale.write().expect("cache lock");
+            // Copies of tenants nobody asks for again would stay: bound them.
+            if stale.len() >= MAX_STALE_ENTRIES {
+                stale.clear();
+            }
+            stale.insert(appid, entry);
+        }
     }
 
     /// Forgets a (possibly negative) appid entry.
     pub fn invalidate_appid(&self, appid: &str) {
         self.mark_invalidated(format!("a:{appid}"));
-        self.entries.write().expect("cache lock").remove(appid);
+        let removed = self.entries.write().expect("cache lock").remove(appid);
+        self.keep_stale(appid.to_owned(), removed);
         self.bump();
     }
 
@@ -450,6 +535,8 @@ impl ClientCache {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.cleared.store(generation, Ordering::Release);
         self.entries.write().expect("cache lock").clear();
+        // After a lost invalidation channel nobody knows how old a copy is: none is kept.
+        self.stale.write().expect("cache lock").clear();
         self.appids.write().expect("cache lock").clear();
         self.bytes.store(0, Ordering::Relaxed);
         self.bump();
@@ -654,6 +741,7 @@ async fn load_tenant_in(
         app,
         version_doc: Cached::json(&serde_json::json!({ "content_version": content_version })),
         pages: RwLock::new(HashMap::new()),
+        fallback_pages: HashMap::new(),
         limiter: state.client_cache.limiter(tenant, Budget::Documents, rps),
         live_assets: live_assets(conn, tenant, tab_bar.as_ref()).await?,
         asset_limiter: state.client_cache.limiter(

@@ -232,7 +232,7 @@ async fn a_console_asset_link_is_scoped_to_its_tenant_and_expires() {
 }
 
 #[actix_web::test]
-async fn on_sqlite_cache_loads_have_a_read_only_pool_of_their_own() {
+async fn cache_loads_have_a_pool_of_their_own_read_only_on_sqlite() {
     use sea_orm::ConnectionTrait;
     let app = builder().spawn().await;
     app.create_admin("admin").await;
@@ -242,7 +242,7 @@ async fn on_sqlite_cache_loads_have_a_read_only_pool_of_their_own() {
         .execute_unprepared("CREATE TABLE read_pool_probe (a INTEGER)")
         .await;
     if crate::support::on_postgres() {
-        // PostgreSQL readers never queue behind writers: one pool serves both.
+        // A pool of its own, but PostgreSQL readers need no query-only guard.
         write.unwrap();
     } else {
         assert!(write.is_err(), "the read pool must refuse writes");

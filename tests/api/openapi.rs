@@ -156,4 +156,12 @@ async fn openapi_is_valid_and_lists_exactly_the_served_routes() {
     let res = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("swagger"));
+    // Typed without its slash, it redirects there.
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_follow.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/docs/");
 }

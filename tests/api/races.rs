@@ -6,6 +6,7 @@ use crate::pages::{agency, create_page, page};
 use crate::support::{spawn_app, status_json};
 use serde_json::{Value, json};
 use std::collections::HashSet;
+use std::time::Duration;
 
 const APPID: &str = "wx7ace000000000001";
 
@@ -165,5 +166,73 @@ async fn a_publish_racing_a_cache_load_never_leaves_the_app_config_stale() {
         slugs,
         ["home", "menu"],
         "the overtaken load was kept: {shown}"
+    );
+}
+
+#[actix_web::test]
+async fn phones_do_not_wait_for_a_reload_after_a_publish_they_get_the_previous_copy_meanwhile() {
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (_, owner) = tenant_with_appid(&app, &agency, APPID, 1000, "race.swr").await;
+    let text = |t: &str| json!([{"id": "t", "type": "text", "props": {"text": t}}]);
+    let (_, home) = create_page(&app, &owner, &page("home", text("第一版"))).await;
+    let id = home["id"].as_str().unwrap().to_owned();
+    let publish = || async {
+        let res = app
+            .post_empty(&format!("/api/v1/pages/{id}/publish"), &owner)
+            .await;
+        assert_eq!(res.status(), 201);
+    };
+    publish().await;
+    let read = |path: &'static str| {
+        let url = app.url(&format!("/client/v1/{APPID}/{path}"));
+        let client = app.client.clone();
+        async move {
+            let res = client.get(url).send().await.unwrap();
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    assert_eq!(
+        read("pages/home").await.1["components"][0]["text"],
+        "第一版"
+    );
+
+    // A new version is published; the first phone's reload is held after reading the
+    // database. Phones meanwhile get the previous copy at once instead of queueing.
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/pages/{id}")))
+        .bearer_auth(&owner)
+        .header("If-Match", "*")
+        .json(&page("home", text("第二版")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    publish().await;
+    let pause = app.state.faults.arm_pause("client_cache.tenant_loaded");
+    let loader = actix_web::rt::spawn(read("pages/home"));
+    pause.reached.notified().await;
+    for path in ["pages/home", "app"] {
+        let (status, body) = tokio::time::timeout(Duration::from_secs(5), read(path))
+            .await
+            .unwrap_or_else(|_| panic!("a read of {path} waited for the held reload"));
+        assert_eq!(status, 200, "{body}");
+        if path == "pages/home" {
+            assert_eq!(body["components"][0]["text"], "第一版", "the previous copy");
+        }
+    }
+    pause.release.notify_one();
+    let (_, loaded) = loader.await.unwrap();
+    assert_eq!(
+        loaded["components"][0]["text"], "第二版",
+        "the loader answers from the database"
+    );
+    assert_eq!(
+        read("pages/home").await.1["components"][0]["text"],
+        "第二版"
     );
 }
