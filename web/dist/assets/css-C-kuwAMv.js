@@ -1,1 +1,0 @@
-import"./index-CbZKq5d_.js";import"./css-D4Q1wZEy.js";

@@ -1,1 +1,0 @@
-import"./index-CbZKq5d_.js";

@@ -1,0 +1,1 @@
+import"./index-DdRYyRne.js";import"./css-BVl83JKg.js";
