@@ -176,10 +176,12 @@ async fn retry_job(
         },
     )
     .await?;
-    txn.commit().await?;
+    // The answer is the row this transaction wrote: read after the commit, a worker could
+    // already have claimed the job (attempts 1, running) — another write's state.
     let job = jobs::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    txn.commit().await?;
     Ok(web::Json(job.into()))
 }
