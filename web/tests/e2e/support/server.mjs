@@ -21,7 +21,8 @@ export const WEB_DIR = resolve(fileURLToPath(new URL('../../..', import.meta.url
 export const REPO_DIR = resolve(WEB_DIR, '..');
 /** The binary under test: `E2E_BINARY` when set (a copy that no build is rewriting), else the debug build. */
 export const BINARY = process.env.E2E_BINARY ? resolve(process.env.E2E_BINARY) : join(REPO_DIR, 'target', 'debug', 'weapp-builder');
-export const DIST_DIR = join(WEB_DIR, 'dist');
+/** The console build: `E2E_DIST` when set (a private build, so parallel work does not race on `web/dist`). */
+export const DIST_DIR = process.env.E2E_DIST ? resolve(process.env.E2E_DIST) : join(WEB_DIR, 'dist');
 
 /**
  * @typedef {object} RunningServer
