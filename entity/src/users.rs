@@ -19,6 +19,8 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }
 
 /// No navigable relations: queries join explicitly.

@@ -16,6 +16,7 @@ mod m20261207_000010_calendar_years;
 mod m20261207_000011_contracts_end_with_tenant;
 mod m20261207_000012_instance_facts;
 mod m20261207_000013_asset_usage;
+mod m20261207_000014_staff_contact_branding;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_contracts_end_with_tenant::Migration),
             Box::new(m20261207_000012_instance_facts::Migration),
             Box::new(m20261207_000013_asset_usage::Migration),
+            Box::new(m20261207_000014_staff_contact_branding::Migration),
         ]
     }
 }

@@ -151,9 +151,7 @@ async fn get_asset(
     access: MerchantAccess,
     id: web::Path<uuid::Uuid>,
 ) -> AppResult<web::Json<AssetView>> {
-    Ok(web::Json(
-        assets::get(&state, access.tenant, *id).await?.into(),
-    ))
+    Ok(web::Json(assets::view(&state, access.tenant, *id).await?))
 }
 
 /// Deletes an asset (merchant admin); 409 `in_use` naming the drafts, versions and tab bar

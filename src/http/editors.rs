@@ -17,7 +17,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_editors)
         .service(create_editor)
-        .service(disable_editor);
+        .service(disable_editor)
+        .service(enable_editor)
+        .service(reset_editor_password);
 }
 
 const MANAGERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin];
@@ -96,10 +98,59 @@ async fn disable_editor(
     meta: RequestMeta,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
 ) -> AppResult<web::Json<AccountView>> {
+    set_disabled(&state, &access, &meta, UserId(path.1), true).await
+}
+
+/// Enables a disabled editor again (its old password works again). Idempotent.
+#[utoipa::path(tag = "editors", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("user_id" = uuid::Uuid, Path, description = "Editor id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = AccountView), (status = 403, description = "Not allowed in this role or state", body = ErrorBody), (status = 404, description = "No such editor", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/editors/{user_id}/enable")]
+async fn enable_editor(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> AppResult<web::Json<AccountView>> {
+    set_disabled(&state, &access, &meta, UserId(path.1), false).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    access: &TenantAccess,
+    meta: &RequestMeta,
+    editor: UserId,
+    disabled: bool,
+) -> AppResult<web::Json<AccountView>> {
     access.require(MANAGERS)?;
     access.merchant_write()?;
     Ok(web::Json(
-        accounts::disable_editor(&state, access.user(), &meta, access.tenant, UserId(path.1))
+        accounts::set_editor_disabled(state, access.user(), meta, access.tenant, editor, disabled)
             .await?,
     ))
+}
+
+/// Issues an editor a new one-time password (shown only here): the old password stops
+/// working and the editor's sessions end.
+#[utoipa::path(tag = "editors", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), ("user_id" = uuid::Uuid, Path, description = "Editor id")), security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = CreatedAccount), (status = 403, description = "Not allowed in this role or state", body = ErrorBody), (status = 404, description = "No such editor", body = ErrorBody)))]
+#[post("/tenants/{tenant_id}/editors/{user_id}/one-time-password")]
+async fn reset_editor_password(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> AppResult<HttpResponse> {
+    access.require(MANAGERS)?;
+    access.merchant_write()?;
+    let created = accounts::reset_editor_password(
+        &state,
+        access.user(),
+        &meta,
+        access.tenant,
+        UserId(path.1),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(crate::http::NO_STORE)
+        .json(created))
 }

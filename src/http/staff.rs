@@ -1,6 +1,6 @@
 //! Staff accounts (agency admins only): create, list, disable, enable, new one-time password.
 
-use super::extract::{AgencyAdmin, JsonBody};
+use super::extract::{AgencyAdmin, JsonBody, Staff};
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::domain::username::Username;
@@ -8,7 +8,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::services::RequestMeta;
 use crate::services::accounts::{self, AccountView, CreatedAccount};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -18,7 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_staff)
         .service(disable_staff)
         .service(enable_staff)
-        .service(reset_password);
+        .service(reset_password)
+        .service(set_staff_contact);
 }
 
 /// A new staff account.
@@ -33,6 +34,27 @@ pub struct CreateStaffRequest {
     pub display_name: String,
     /// `agency_admin` or `account_manager`.
     pub role: Role,
+    /// Mobile number merchants call (an account manager's is shown to their merchants).
+    #[serde(default)]
+    #[schema(example = "13912345678")]
+    pub phone: Option<String>,
+    /// E-mail merchants write to.
+    #[serde(default)]
+    #[schema(example = "zhang.wei@agency.example.cn")]
+    pub email: Option<String>,
+}
+
+/// A staff member's contact details, replaced whole (`null` or blank removes one).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"phone": "13912345678", "email": "zhang.wei@agency.example.cn"}))]
+pub struct StaffContactRequest {
+    /// Mainland-China mobile number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Staff accounts.
@@ -79,6 +101,7 @@ async fn create_staff(
     let body = body.0;
     let username = Username::parse(&body.username, "username")?;
     let display_name = accounts::parse_display_name(&body.display_name, "display_name")?;
+    let contact = accounts::StaffContact::parse(body.phone.as_deref(), body.email.as_deref())?;
     let created = accounts::create_staff(
         &state,
         &admin.0.user,
@@ -86,6 +109,7 @@ async fn create_staff(
         username,
         display_name,
         body.role,
+        contact,
     )
     .await?;
     Ok(HttpResponse::Created()
@@ -153,4 +177,31 @@ async fn reset_password(
     Ok(HttpResponse::Ok()
         .insert_header(crate::http::NO_STORE)
         .json(created))
+}
+
+/// Replaces a staff member's phone and e-mail (admins for anyone; a staff member for
+/// themself). An account manager's are shown to their merchants.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = uuid::Uuid, Path, description = "Account id")),
+    request_body = StaffContactRequest,
+    security(("bearer" = [])),
+    responses((status = 200, description = "OK", body = AccountView),
+        (status = 403, description = "Another staff member's contact, and not an admin", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 422, description = "`phone` or `email` is invalid", body = ErrorBody))
+)]
+#[put("/staff/{id}/contact")]
+async fn set_staff_contact(
+    state: web::Data<AppState>,
+    staff: Staff,
+    meta: RequestMeta,
+    id: web::Path<uuid::Uuid>,
+    body: JsonBody<StaffContactRequest>,
+) -> AppResult<web::Json<AccountView>> {
+    let body = body.0;
+    let contact = accounts::StaffContact::parse(body.phone.as_deref(), body.email.as_deref())?;
+    Ok(web::Json(
+        accounts::set_staff_contact(&state, &staff.0.user, &meta, UserId(*id), contact).await?,
+    ))
 }

@@ -3,6 +3,7 @@
 
 use crate::auth::password::{generate_one_time_password, hash_password};
 use crate::db;
+use crate::domain::contact::{Email, MobilePhone};
 use crate::domain::ids::{TenantId, UserId};
 use crate::domain::role::Role;
 use crate::domain::username::Username;
@@ -43,6 +44,12 @@ pub struct AccountView {
     pub one_time_password_expires_at: Option<DateTime<Utc>>,
     /// Created at.
     pub created_at: DateTime<Utc>,
+    /// Mobile number a merchant calls (staff).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// E-mail a merchant writes to (staff).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl From<users::Model> for AccountView {
@@ -61,6 +68,8 @@ impl From<users::Model> for AccountView {
             must_change_password: u.must_change_password,
             one_time_password_expires_at: u.password_expires_at,
             created_at: u.created_at,
+            phone: u.phone,
+            email: u.email,
         }
     }
 }
@@ -85,6 +94,42 @@ pub struct NewAccount {
     pub role: Role,
     /// Tenant, for merchant roles.
     pub tenant_id: Option<TenantId>,
+    /// How merchants reach a staff member.
+    pub contact: StaffContact,
+}
+
+/// How a merchant reaches a staff member (its account manager): both optional.
+#[derive(Clone, Debug, Default)]
+pub struct StaffContact {
+    /// Mobile number.
+    pub phone: Option<MobilePhone>,
+    /// E-mail.
+    pub email: Option<Email>,
+}
+
+impl StaffContact {
+    /// Parses the request's `phone` and `email` (blank means none).
+    pub fn parse(phone: Option<&str>, email: Option<&str>) -> AppResult<Self> {
+        fn present(v: Option<&str>) -> Option<&str> {
+            v.filter(|v| !v.trim().is_empty())
+        }
+        Ok(Self {
+            phone: present(phone)
+                .map(|p| MobilePhone::parse(p, "phone"))
+                .transpose()?,
+            email: present(email)
+                .map(|e| Email::parse(e, "email"))
+                .transpose()?,
+        })
+    }
+
+    fn phone(&self) -> Option<String> {
+        self.phone.as_ref().map(|p| p.as_str().to_owned())
+    }
+
+    fn email(&self) -> Option<String> {
+        self.email.as_ref().map(|e| e.as_str().to_owned())
+    }
 }
 
 /// Checks a display name; `field` names the request field in the error.
@@ -145,6 +190,8 @@ pub async fn insert_user(
         created_by: Set(created_by.map(|u| u.0)),
         created_at: Set(now),
         updated_at: Set(now),
+        phone: Set(new.contact.phone()),
+        email: Set(new.contact.email()),
     };
     let inserted = users::Entity::insert(model.clone())
         .exec_without_returning(conn)
@@ -170,6 +217,8 @@ pub async fn insert_user(
         created_by: model.created_by.unwrap(),
         created_at: now,
         updated_at: now,
+        phone: model.phone.unwrap(),
+        email: model.email.unwrap(),
     };
     Ok(CreatedAccount {
         account: row.into(),
@@ -185,6 +234,7 @@ pub async fn create_staff(
     username: Username,
     display_name: String,
     role: Role,
+    contact: StaffContact,
 ) -> AppResult<CreatedAccount> {
     if !role.is_staff() {
         return Err(AppError::invalid_field(
@@ -205,6 +255,7 @@ pub async fn create_staff(
             display_name,
             role,
             tenant_id: None,
+            contact,
         },
         otp,
         Some(actor.id),
@@ -241,6 +292,62 @@ pub async fn list_staff(state: &AppState) -> AppResult<Vec<AccountView>> {
         .all(&state.db)
         .await?;
     Ok(rows.into_iter().map(AccountView::from).collect())
+}
+
+/// Replaces a staff member's contact details (an admin for anyone, a staff member for
+/// themself); audited with the phone masked.
+pub async fn set_staff_contact(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    target: UserId,
+    contact: StaffContact,
+) -> AppResult<AccountView> {
+    if actor.role != Role::AgencyAdmin && actor.id != target {
+        return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let user = users::Entity::find_by_id(target.0)
+        .filter(users::Column::TenantId.is_null())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let now = state.clock.now();
+    let (phone, email) = (contact.phone(), contact.email());
+    users::Entity::update_many()
+        .col_expr(users::Column::Phone, Expr::value(phone.clone()))
+        .col_expr(users::Column::Email, Expr::value(email.clone()))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(target.0))
+        .exec(&txn)
+        .await?;
+    let masked = |p: &Option<String>| p.as_deref().map(audit::mask_phone);
+    audit::record(
+        &txn,
+        now,
+        AuditRecord {
+            actor: actor.actor(),
+            tenant_id: None,
+            action: "staff.contact_changed",
+            subject_type: "user",
+            subject_id: Some(target.to_string()),
+            summary: serde_json::json!({
+                "username": user.username,
+                "before": { "phone": masked(&user.phone), "email": user.email },
+                "after": { "phone": masked(&phone), "email": email },
+            }),
+            request_id: meta.request_id.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(users::Model {
+        phone,
+        email,
+        updated_at: now,
+        ..user
+    }
+    .into())
 }
 
 /// Disables or enables a staff account; idempotent. Disabling revokes every session of the
@@ -436,6 +543,7 @@ pub async fn create_editor(
             display_name,
             role: Role::MerchantEditor,
             tenant_id: Some(tenant),
+            contact: Default::default(),
         },
         otp,
         Some(actor.id),
@@ -471,13 +579,14 @@ pub async fn list_tenant_users(state: &AppState, tenant: TenantId) -> AppResult<
     Ok(rows.into_iter().map(AccountView::from).collect())
 }
 
-/// Disables an editor of `tenant` (sessions end at once); idempotent, audited.
-pub async fn disable_editor(
+/// Disables (sessions end at once) or enables an editor of `tenant`; idempotent, audited.
+pub async fn set_editor_disabled(
     state: &AppState,
     actor: &CachedUser,
     meta: &RequestMeta,
     tenant: TenantId,
     target: UserId,
+    disabled: bool,
 ) -> AppResult<AccountView> {
     let txn = db::begin_write(&state.db).await?;
     let user = users::Entity::find_by_id(target.0)
@@ -486,25 +595,34 @@ pub async fn disable_editor(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
-    if user.disabled_at.is_some() {
+    if user.disabled_at.is_some() == disabled {
         txn.commit().await?;
         return Ok(user.into());
     }
     let now = state.clock.now();
+    let disabled_at = disabled.then_some(now);
     users::Entity::update_many()
-        .col_expr(users::Column::DisabledAt, Expr::value(Some(now)))
+        .col_expr(users::Column::DisabledAt, Expr::value(disabled_at))
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
         .filter(users::Column::Id.eq(target.0))
         .exec(&txn)
         .await?;
-    let revoked = revoke_all_sessions(&txn, target, now, "account_disabled").await?;
+    let revoked = if disabled {
+        revoke_all_sessions(&txn, target, now, "account_disabled").await?
+    } else {
+        Vec::new()
+    };
     audit::record(
         &txn,
         now,
         AuditRecord {
             actor: actor.actor(),
             tenant_id: Some(tenant),
-            action: "editor.disabled",
+            action: if disabled {
+                "editor.disabled"
+            } else {
+                "editor.enabled"
+            },
             subject_type: "user",
             subject_id: Some(target.to_string()),
             summary: serde_json::json!({ "username": user.username }),
@@ -517,9 +635,35 @@ pub async fn disable_editor(
     for session in revoked {
         state.principals.invalidate_session(session);
     }
-    let mut view: AccountView = user.into();
-    view.status = "disabled";
-    Ok(view)
+    Ok(users::Model {
+        disabled_at,
+        updated_at: now,
+        ..user
+    }
+    .into())
+}
+
+/// Issues a new one-time password for an editor of `tenant` (the old password stops
+/// working and every session ends), audited.
+pub async fn reset_editor_password(
+    state: &AppState,
+    actor: &CachedUser,
+    meta: &RequestMeta,
+    tenant: TenantId,
+    target: UserId,
+) -> AppResult<CreatedAccount> {
+    reset_one_time_password(
+        state,
+        actor,
+        meta,
+        sea_orm::Condition::all()
+            .add(users::Column::Id.eq(target.0))
+            .add(users::Column::TenantId.eq(tenant.0))
+            .add(users::Column::Role.eq(Role::MerchantEditor.as_str())),
+        Some(tenant),
+        "editor.password_reset",
+    )
+    .await
 }
 
 /// Creates the first agency admin from the command line. With `password` the account is
@@ -541,6 +685,7 @@ pub async fn create_admin_cli(
             username,
             role: Role::AgencyAdmin,
             tenant_id: None,
+            contact: Default::default(),
         },
         otp,
         None,

@@ -22,6 +22,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// An asset as shown.
@@ -43,10 +44,43 @@ pub struct AssetView {
     pub original_name: String,
     /// Uploaded at.
     pub created_at: DateTime<Utc>,
+    /// Where it is used (it cannot be deleted while it is).
+    pub used_by: AssetUsage,
 }
 
-impl From<assets::Model> for AssetView {
-    fn from(a: assets::Model) -> Self {
+/// Where an asset is used: page drafts and kept versions, and the tab bar.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct AssetUsage {
+    /// Pages whose draft or kept versions reference it.
+    pub pages: Vec<PageUsage>,
+    /// The tab bar shows it as an icon.
+    pub tab_bar: bool,
+}
+
+impl AssetUsage {
+    /// Nothing references the asset.
+    pub fn is_unused(&self) -> bool {
+        self.pages.is_empty() && !self.tab_bar
+    }
+}
+
+/// One page that uses an asset.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PageUsage {
+    /// Page id.
+    pub page_id: Uuid,
+    /// Page slug.
+    pub slug: String,
+    /// Page title.
+    pub title: String,
+    /// The draft uses it.
+    pub draft: bool,
+    /// Kept versions that use it, oldest first.
+    pub versions: Vec<i32>,
+}
+
+impl AssetView {
+    fn new(a: assets::Model, used_by: AssetUsage) -> Self {
         Self {
             id: a.id,
             kind: a.kind,
@@ -56,6 +90,7 @@ impl From<assets::Model> for AssetView {
             height: a.height,
             original_name: a.original_name,
             created_at: a.created_at,
+            used_by,
         }
     }
 }
@@ -296,7 +331,7 @@ pub async fn upload(
     }
     .await;
     match inserted {
-        Ok(row) => Ok(row.into()),
+        Ok(row) => Ok(AssetView::new(row, AssetUsage::default())),
         Err(e) => {
             // The row was not written: remove the object again (best effort; the tenant
             // purge removes any leftover under the tenant's prefix).
@@ -308,7 +343,7 @@ pub async fn upload(
     }
 }
 
-/// The tenant's assets, newest first, with the storage in use.
+/// The tenant's assets, newest first, with where each is used and the storage in use.
 pub async fn list(state: &AppState, tenant: TenantId) -> AppResult<(Vec<AssetView>, i64, i64)> {
     let rows = assets::Entity::find()
         .filter(assets::Column::TenantId.eq(tenant.0))
@@ -317,7 +352,15 @@ pub async fn list(state: &AppState, tenant: TenantId) -> AppResult<(Vec<AssetVie
         .await?;
     let used = rows.iter().map(|a| a.size_bytes).sum();
     let quota = tenant_plan(&state.db, tenant).await?.storage_quota_bytes;
-    Ok((rows.into_iter().map(AssetView::from).collect(), used, quota))
+    let mut usage = usage_by_asset(&state.db, tenant, None).await?;
+    let items = rows
+        .into_iter()
+        .map(|a| {
+            let used_by = usage.remove(&a.id.to_string()).unwrap_or_default();
+            AssetView::new(a, used_by)
+        })
+        .collect();
+    Ok((items, used, quota))
 }
 
 /// One asset of the tenant.
@@ -329,42 +372,102 @@ pub async fn get(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<asse
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))
 }
 
-/// Where an asset is used: pages (draft or versions) and the tab bar.
+/// One asset of the tenant as shown, with where it is used.
+pub async fn view(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<AssetView> {
+    let row = get(state, tenant, id).await?;
+    let used_by = usages(&state.db, tenant, &id.to_string()).await?;
+    Ok(AssetView::new(row, used_by))
+}
+
+/// Where one asset is used.
 pub async fn usages(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     id: &str,
-) -> AppResult<serde_json::Value> {
-    let refs = page_asset_refs::Entity::find()
+) -> AppResult<AssetUsage> {
+    Ok(usage_by_asset(conn, tenant, Some(id))
+        .await?
+        .remove(id)
+        .unwrap_or_default())
+}
+
+/// Where the tenant's assets (or only `only`) are used, by asset id; unused assets are
+/// absent.
+async fn usage_by_asset(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    only: Option<&str>,
+) -> AppResult<HashMap<String, AssetUsage>> {
+    let mut query = page_asset_refs::Entity::find()
         .filter(page_asset_refs::Column::TenantId.eq(tenant.0))
-        .filter(page_asset_refs::Column::AssetId.eq(id))
-        .order_by_asc(page_asset_refs::Column::Version)
-        .all(conn)
-        .await?;
-    let mut used_in = Vec::new();
-    let page_ids: Vec<Uuid> = refs.iter().map(|r| r.page_id).collect();
-    let page_rows = pages::Entity::find()
-        .filter(pages::Column::Id.is_in(page_ids))
-        .all(conn)
-        .await?;
-    for page in page_rows {
-        let mine: Vec<i32> = refs
-            .iter()
-            .filter(|r| r.page_id == page.id)
-            .map(|r| r.version)
-            .collect();
-        used_in.push(serde_json::json!({
-            "page_id": page.id,
-            "slug": page.slug,
-            "draft": mine.contains(&0),
-            "versions": mine.iter().filter(|v| **v > 0).collect::<Vec<_>>(),
-        }));
+        .order_by_asc(page_asset_refs::Column::Version);
+    if let Some(id) = only {
+        query = query.filter(page_asset_refs::Column::AssetId.eq(id));
     }
-    let tab_bar = tenant_settings::Entity::find_by_id(tenant.0)
+    let refs = query.all(conn).await?;
+    let page_ids: Vec<Uuid> = refs.iter().map(|r| r.page_id).collect();
+    let pages_by_id: HashMap<Uuid, pages::Model> = pages::Entity::find()
+        .filter(pages::Column::TenantId.eq(tenant.0))
+        .filter(pages::Column::Id.is_in(page_ids))
+        .order_by_asc(pages::Column::Slug)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut by_asset: HashMap<String, AssetUsage> = HashMap::new();
+    for r in refs {
+        let Some(page) = pages_by_id.get(&r.page_id) else {
+            continue;
+        };
+        let usage = by_asset.entry(r.asset_id).or_default();
+        let entry = match usage.pages.iter_mut().position(|p| p.page_id == page.id) {
+            Some(i) => &mut usage.pages[i],
+            None => {
+                usage.pages.push(PageUsage {
+                    page_id: page.id,
+                    slug: page.slug.clone(),
+                    title: page.title.clone(),
+                    draft: false,
+                    versions: Vec::new(),
+                });
+                usage.pages.last_mut().expect("just pushed")
+            }
+        };
+        if r.version == 0 {
+            entry.draft = true;
+        } else {
+            entry.versions.push(r.version);
+        }
+    }
+    for usage in by_asset.values_mut() {
+        usage.pages.sort_by(|a, b| a.slug.cmp(&b.slug));
+    }
+    if let Some(settings) = tenant_settings::Entity::find_by_id(tenant.0)
         .one(conn)
         .await?
-        .is_some_and(|s| s.tab_bar.to_string().contains(&format!("\"{id}\"")));
-    Ok(serde_json::json!({ "pages": used_in, "tab_bar": tab_bar }))
+    {
+        let tab_bar = settings.tab_bar.to_string();
+        let ids: Vec<String> = match only {
+            Some(id) => vec![id.to_owned()],
+            None => assets::Entity::find()
+                .filter(assets::Column::TenantId.eq(tenant.0))
+                .select_only()
+                .column(assets::Column::Id)
+                .into_tuple::<Uuid>()
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|id| id.to_string())
+                .collect(),
+        };
+        for id in ids {
+            if tab_bar.contains(&format!("\"{id}\"")) {
+                by_asset.entry(id).or_default().tab_bar = true;
+            }
+        }
+    }
+    Ok(by_asset)
 }
 
 /// Deletes an asset no draft, version or tab bar references (else 409 `in_use` saying
@@ -384,8 +487,9 @@ pub async fn delete(
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
     let used = usages(&txn, tenant, &id.to_string()).await?;
-    if !used["pages"].as_array().is_some_and(|p| p.is_empty()) || used["tab_bar"] == true {
-        return Err(AppError::new(ErrorCode::InUse).with_details(used));
+    if !used.is_unused() {
+        return Err(AppError::new(ErrorCode::InUse)
+            .with_details(serde_json::to_value(used).map_err(AppError::internal)?));
     }
     assets::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(

@@ -109,6 +109,27 @@ pub struct ContactView {
     pub email: Option<String>,
 }
 
+/// The account manager as the tenant's merchants reach them.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountManagerContact {
+    /// Name.
+    pub display_name: String,
+    /// Mobile number, when recorded.
+    pub phone: Option<String>,
+    /// E-mail, when recorded.
+    pub email: Option<String>,
+}
+
+impl From<&users::Model> for AccountManagerContact {
+    fn from(u: &users::Model) -> Self {
+        Self {
+            display_name: u.display_name.clone(),
+            phone: u.phone.clone(),
+            email: u.email.clone(),
+        }
+    }
+}
+
 /// A tenant with computed facts.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TenantView {
@@ -124,6 +145,8 @@ pub struct TenantView {
     pub contact: ContactView,
     /// Assigned account manager.
     pub account_manager_id: Option<Uuid>,
+    /// Who the merchant calls: the account manager's name, phone and e-mail.
+    pub account_manager: Option<AccountManagerContact>,
     /// Plan in force.
     pub plan_id: Option<Uuid>,
     /// Plan name.
@@ -344,6 +367,7 @@ pub async fn provision(
             display_name: contact.name.clone(),
             role: Role::MerchantAdmin,
             tenant_id: Some(tenant),
+            contact: Default::default(),
         },
         otp,
         Some(actor.id),
@@ -413,6 +437,11 @@ async fn views(
         .all(conn)
         .await?;
     let balances = contracts::outstanding_by_tenant(conn, &ids).await?;
+    let manager_ids: Vec<Uuid> = rows.iter().filter_map(|t| t.account_manager_id).collect();
+    let managers = users::Entity::find()
+        .filter(users::Column::Id.is_in(manager_ids))
+        .all(conn)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|t| {
@@ -440,6 +469,10 @@ async fn views(
                     phone: t.contact_phone,
                     email: t.contact_email,
                 },
+                account_manager: t
+                    .account_manager_id
+                    .and_then(|m| managers.iter().find(|u| u.id == m))
+                    .map(AccountManagerContact::from),
                 account_manager_id: t.account_manager_id,
                 plan_id: plan.map(|p| p.id),
                 plan_name: plan.map(|p| p.name.clone()),

@@ -191,6 +191,16 @@ async fn references_must_be_own_assets_and_used_assets_cannot_be_deleted() {
     let (status, body) = delete().await;
     assert_eq!((status, body["code"].as_str()), (409, Some("in_use")));
     assert_eq!(body["details"]["pages"][0]["draft"], true);
+    // The library and the asset itself say the same before anyone tries to delete.
+    let (_, list) = status_json(app.get("/api/v1/assets", &owner_a).await).await;
+    let used_by = &list["items"][0]["used_by"];
+    assert_eq!(
+        used_by,
+        &json!({"pages": [{"page_id": page_id, "slug": "p", "title": "页面", "draft": true, "versions": []}], "tab_bar": false}),
+        "{list}"
+    );
+    let (_, one) = status_json(app.get(&format!("/api/v1/assets/{id}"), &owner_a).await).await;
+    assert_eq!(&one["used_by"], used_by);
     app.post_empty(&format!("/api/v1/pages/{page_id}/publish"), &owner_a)
         .await;
     // Remove it from the draft: version 1 still uses it.

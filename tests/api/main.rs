@@ -12,6 +12,7 @@ mod client;
 mod client_assets;
 mod console;
 mod deploy;
+mod editors;
 mod errors;
 mod health;
 mod jobs;

@@ -134,6 +134,8 @@ async fn authorization_matrix_of_the_agency_side() {
         ("POST",   format!("/api/v1/tenants/{ta}/editors"),                 Box::new(|c| Some(json!({"username": format!("ed.{c}"), "display_name": "编辑"}))),
                                                                                                                           [401, 404, 201, 404, 201, 201]),
         ("POST",   format!("/api/v1/tenants/{ta}/editors/{e}/disable"),     none(),                                       [401, 404, 200, 404, 200, 200]),
+        ("POST",   format!("/api/v1/tenants/{ta}/editors/{e}/enable"),      none(),                                       [401, 404, 200, 404, 200, 200]),
+        ("POST",   format!("/api/v1/tenants/{ta}/editors/{e}/one-time-password"), none(),                             [401, 404, 200, 404, 200, 200]),
         // The admin repeats the account manager's termination: idempotent.
         ("POST",   format!("/api/v1/tenants/{ta}/termination"),             fixed(json!({"effective_date": "2026-05-01", "reference": "书面申请"})),
                                                                                                                           [401, 404, 403, 404, 200, 200]),

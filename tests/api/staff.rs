@@ -48,6 +48,7 @@ pub async fn seed_merchant(app: &TestApp, tenant: Uuid, username: &str) -> Strin
             display_name: "店长".into(),
             role: Role::MerchantAdmin,
             tenant_id: Some(TenantId(tenant)),
+            contact: Default::default(),
         },
         OneTimePassword::generate().await.unwrap(),
         None,
@@ -289,4 +290,107 @@ async fn password_change_refresh_and_logout_work_whatever_the_tenant_state() {
         app.get("/api/v1/auth/me", &s.access_token).await.status(),
         401
     );
+}
+
+#[actix_web::test]
+async fn a_merchant_sees_its_account_managers_contact_which_staff_keep_up_to_date() {
+    use crate::agency::plan_terms;
+    use crate::pages::{active_tenant, agency};
+    let app = spawn_app().await;
+    let agency = agency(&app).await;
+    let (tenant, owner) =
+        active_tenant(&app, &agency, plan_terms(298_000), "am.contact.shop").await;
+    let path = format!("/api/v1/staff/{}/contact", agency.am_id);
+
+    // Nothing recorded yet: the name only.
+    let (_, view) = status_json(app.get(&format!("/api/v1/tenants/{tenant}"), &owner).await).await;
+    assert_eq!(
+        view["account_manager"],
+        json!({"display_name": "am.pages", "phone": null, "email": null}),
+        "{view}"
+    );
+
+    // Bad input names the field; nothing changes.
+    let put = |token: &str, body: serde_json::Value| {
+        let req = app
+            .client
+            .put(app.url(&path))
+            .bearer_auth(token)
+            .json(&body);
+        async move { status_json(req.send().await.unwrap()).await }
+    };
+    let (status, body) = put(
+        &agency.am,
+        json!({"phone": "12345", "email": "zhang@agency.cn"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("phone")),
+        "{body}"
+    );
+    let (status, body) = put(
+        &agency.am,
+        json!({"phone": "13912345678", "email": "no-at-sign"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("email")),
+        "{body}"
+    );
+
+    // The account manager records their own; another staff member who is not an admin
+    // cannot change it, a merchant cannot either.
+    let (status, saved) = put(
+        &agency.am,
+        json!({"phone": "+86 139-1234-5678", "email": "zhang@agency.cn"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        (saved["phone"].as_str(), saved["email"].as_str()),
+        (Some("13912345678"), Some("zhang@agency.cn"))
+    );
+    let (_, other) =
+        crate::agency::staff_account(&app, &agency.admin, "am.other", "account_manager").await;
+    assert_eq!(put(&other, json!({"phone": null})).await.0, 403);
+    assert_eq!(put(&owner, json!({"phone": null})).await.0, 403);
+
+    let (_, view) = status_json(app.get(&format!("/api/v1/tenants/{tenant}"), &owner).await).await;
+    assert_eq!(view["account_manager"]["phone"], "13912345678");
+    assert_eq!(view["account_manager"]["email"], "zhang@agency.cn");
+
+    // An admin clears the phone; the audit keeps it masked.
+    let (status, saved) = put(
+        &agency.admin,
+        json!({"phone": "", "email": "zhang@agency.cn"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved.get("phone").is_none(), "{saved}");
+    let event = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("staff.contact_changed"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(event.len(), 2);
+    assert!(
+        !event
+            .iter()
+            .any(|e| e.summary.to_string().contains("13912345678"))
+    );
+
+    // A staff member is created with a contact.
+    let (status, created) = status_json(
+        app.post_json(
+            "/api/v1/staff",
+            &agency.admin,
+            &json!({"username": "am.li", "display_name": "李", "role": "account_manager", "phone": "13800001111"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["account"]["phone"], "13800001111");
 }

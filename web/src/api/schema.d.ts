@@ -1180,6 +1180,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/{id}/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replaces a staff member's phone and e-mail (admins for anyone; a staff member for
+         *     themself). An account manager's are shown to their merchants.
+         */
+        put: operations["set_staff_contact"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/{id}/disable": {
         parameters: {
             query?: never;
@@ -1538,6 +1558,43 @@ export interface paths {
         put?: never;
         /** Disables an editor; its sessions end at once. Idempotent. */
         post: operations["disable_editor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/editors/{user_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enables a disabled editor again (its old password works again). Idempotent. */
+        post: operations["enable_editor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/editors/{user_id}/one-time-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issues an editor a new one-time password (shown only here): the old password stops
+         *     working and the editor's sessions end.
+         */
+        post: operations["reset_editor_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2036,6 +2093,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The account manager as the tenant's merchants reach them. */
+        AccountManagerContact: {
+            /** @description Name. */
+            display_name: string;
+            /** @description E-mail, when recorded. */
+            email?: string | null;
+            /** @description Mobile number, when recorded. */
+            phone?: string | null;
+        };
         /** @description The new account manager. */
         AccountManagerRequest: {
             /**
@@ -2053,6 +2119,8 @@ export interface components {
             created_at: string;
             /** @description Display name. */
             display_name: string;
+            /** @description E-mail a merchant writes to (staff). */
+            email?: string | null;
             /**
              * Format: uuid
              * @description Account id.
@@ -2065,6 +2133,8 @@ export interface components {
              * @description When the system-issued password stops working, if one is pending.
              */
             one_time_password_expires_at?: string | null;
+            /** @description Mobile number a merchant calls (staff). */
+            phone?: string | null;
             /** @description Role. */
             role: components["schemas"]["Role"];
             /** @description `active` or `disabled`. */
@@ -2107,6 +2177,13 @@ export interface components {
              */
             storage_used_bytes: number;
         };
+        /** @description Where an asset is used: page drafts and kept versions, and the tab bar. */
+        AssetUsage: {
+            /** @description Pages whose draft or kept versions reference it. */
+            pages: components["schemas"]["PageUsage"][];
+            /** @description The tab bar shows it as an icon. */
+            tab_bar: boolean;
+        };
         /** @description An asset as shown. */
         AssetView: {
             /** @description Detected content type. */
@@ -2135,6 +2212,8 @@ export interface components {
              * @description Size in bytes.
              */
             size_bytes: number;
+            /** @description Where it is used (it cannot be deleted while it is). */
+            used_by: components["schemas"]["AssetUsage"];
             /**
              * Format: int32
              * @description Pixel width (images).
@@ -2635,6 +2714,16 @@ export interface components {
              * @example 张伟
              */
             display_name: string;
+            /**
+             * @description E-mail merchants write to.
+             * @example zhang.wei@agency.example.cn
+             */
+            email?: string | null;
+            /**
+             * @description Mobile number merchants call (an account manager's is shown to their merchants).
+             * @example 13912345678
+             */
+            phone?: string | null;
             /** @description `agency_admin` or `account_manager`. */
             role: components["schemas"]["Role"];
             /**
@@ -3179,6 +3268,22 @@ export interface components {
         PageTakedownRequest: {
             /** @description Why (audited). */
             reason: string;
+        };
+        /** @description One page that uses an asset. */
+        PageUsage: {
+            /** @description The draft uses it. */
+            draft: boolean;
+            /**
+             * Format: uuid
+             * @description Page id.
+             */
+            page_id: string;
+            /** @description Page slug. */
+            slug: string;
+            /** @description Page title. */
+            title: string;
+            /** @description Kept versions that use it, oldest first. */
+            versions: number[];
         };
         /** @description A page with its draft. */
         PageView: {
@@ -3924,6 +4029,19 @@ export interface components {
             /** @description Each reported tenant's pack this year. */
             packs: components["schemas"]["PackView"][];
         };
+        /**
+         * @description A staff member's contact details, replaced whole (`null` or blank removes one).
+         * @example {
+         *       "email": "zhang.wei@agency.example.cn",
+         *       "phone": "13912345678"
+         *     }
+         */
+        StaffContactRequest: {
+            /** @description E-mail address. */
+            email?: string | null;
+            /** @description Mainland-China mobile number. */
+            phone?: string | null;
+        };
         /** @description Staff accounts. */
         StaffList: {
             /** @description Oldest first. */
@@ -4085,6 +4203,7 @@ export interface components {
         };
         /** @description A tenant with computed facts. */
         TenantView: {
+            account_manager?: components["schemas"]["AccountManagerContact"] | null;
             /**
              * Format: uuid
              * @description Assigned account manager.
@@ -7261,6 +7380,60 @@ export interface operations {
             };
         };
     };
+    set_staff_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Account id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffContactRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Another staff member's contact, and not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `phone` or `email` is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     disable_staff: {
         parameters: {
             query?: never;
@@ -8297,6 +8470,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Not allowed in this role or state */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such editor */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enable_editor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                tenant_id: string;
+                /** @description Editor id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Not allowed in this role or state */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such editor */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_editor_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                tenant_id: string;
+                /** @description Editor id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAccount"];
                 };
             };
             /** @description Not allowed in this role or state */
