@@ -55,7 +55,8 @@ tokio::task_local! {
     pub static REQUEST_LANG: Lang;
 }
 
-fn current_lang() -> Lang {
+/// The language of the request being handled (Chinese outside a request).
+pub fn current_lang() -> Lang {
     REQUEST_LANG.try_with(|l| *l).unwrap_or_default()
 }
 

@@ -1,6 +1,7 @@
 //! sea-orm entities: the shape of each table, nothing else. Business rules live in the
 //! root crate's `domain` and `services`.
 
+pub mod agency_branding;
 pub mod assets;
 pub mod audit_events;
 pub mod calendar_years;

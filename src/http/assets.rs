@@ -49,6 +49,17 @@ async fn upload_asset(
         .storage
         .max_image_bytes
         .max(state.settings.storage.max_video_bytes);
+    let (name, bytes) = read_file_field(&mut form, limit).await?;
+    let asset = assets::upload(&state, access.user(), &meta, access.tenant, &name, bytes).await?;
+    Ok(HttpResponse::Created().json(asset))
+}
+
+/// The multipart field `file`: its name and bytes, at most `limit` bytes (413 beyond,
+/// read no further); 422 naming `file` when the form has none.
+pub(super) async fn read_file_field(
+    form: &mut Multipart,
+    limit: usize,
+) -> AppResult<(String, Vec<u8>)> {
     while let Some(field) = form.next().await {
         let mut field = field.map_err(multipart_error)?;
         if field.name() != Some("file") {
@@ -64,13 +75,11 @@ async fn upload_asset(
             let chunk = chunk.map_err(multipart_error)?;
             if bytes.len() + chunk.len() > limit {
                 return Err(AppError::new(ErrorCode::PayloadTooLarge)
-                    .with_details(serde_json::json!({ "limit_bytes": limit })));
+                    .with_details(serde_json::json!({ "field": "file", "limit_bytes": limit })));
             }
             bytes.extend_from_slice(&chunk);
         }
-        let asset =
-            assets::upload(&state, access.user(), &meta, access.tenant, &name, bytes).await?;
-        return Ok(HttpResponse::Created().json(asset));
+        return Ok((name, bytes));
     }
     Err(AppError::invalid_field(
         "file",

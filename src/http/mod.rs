@@ -5,12 +5,14 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod branding;
 pub mod client;
 pub mod console;
 pub mod contracts;
 pub mod editors;
 pub mod extract;
 pub mod fallback;
+pub mod finance;
 pub mod health;
 pub mod jobs;
 pub mod lifecycle;
@@ -118,6 +120,8 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
                 .configure(assets::configure)
                 .configure(settings::configure)
                 .configure(reports::configure)
+                .configure(finance::configure)
+                .configure(branding::configure)
                 .configure(lifecycle::configure)
                 .configure(links::configure)
                 .configure(jobs::configure)

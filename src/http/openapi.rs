@@ -28,6 +28,8 @@ Errors are `{code, message, details}`; every code is listed in docs/error-codes.
         (name = "assets", description = "Uploaded images and videos"),
         (name = "settings", description = "Tab bar and theme"),
         (name = "reports", description = "Usage reports"),
+        (name = "branding", description = "The agency's name and logo on the sign-in page and the console header"),
+        (name = "finance", description = "Money received and outstanding, by month, tenant and account manager"),
         (name = "notifications", description = "In-system notices: inbox and broadcast"),
         (name = "lifecycle", description = "Subscription lifecycle: planner and exports"),
         (name = "links", description = "Signed links: downloads and images without a bearer header"),

@@ -369,38 +369,52 @@ pub async fn load_contracts(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
 ) -> AppResult<Vec<LoadedContract>> {
+    Ok(load_contracts_of(conn, &[tenant.0])
+        .await?
+        .remove(&tenant.0)
+        .unwrap_or_default())
+}
+
+/// Every contract of `tenants` with milestones and payments, by tenant and sequence.
+pub async fn load_contracts_of(
+    conn: &impl ConnectionTrait,
+    tenants: &[Uuid],
+) -> AppResult<std::collections::BTreeMap<Uuid, Vec<LoadedContract>>> {
+    let mut out: std::collections::BTreeMap<Uuid, Vec<LoadedContract>> = Default::default();
+    if tenants.is_empty() {
+        return Ok(out);
+    }
     let rows = contracts::Entity::find()
-        .filter(contracts::Column::TenantId.eq(tenant.0))
+        .filter(contracts::Column::TenantId.is_in(tenants.to_vec()))
         .order_by_asc(contracts::Column::Sequence)
         .all(conn)
         .await?;
-    let milestones = contract_milestones::Entity::find()
-        .filter(contract_milestones::Column::TenantId.eq(tenant.0))
+    let mut milestones = contract_milestones::Entity::find()
+        .filter(contract_milestones::Column::TenantId.is_in(tenants.to_vec()))
         .order_by_asc(contract_milestones::Column::Seq)
         .all(conn)
         .await?;
-    let pays = payments::Entity::find()
-        .filter(payments::Column::TenantId.eq(tenant.0))
+    let mut pays = payments::Entity::find()
+        .filter(payments::Column::TenantId.is_in(tenants.to_vec()))
         .order_by_asc(payments::Column::PaidOn)
         .order_by_asc(payments::Column::Id)
         .all(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| LoadedContract {
-            milestones: milestones
-                .iter()
-                .filter(|m| m.contract_id == row.id)
-                .cloned()
-                .collect(),
-            payments: pays
-                .iter()
-                .filter(|p| p.contract_id == row.id)
-                .cloned()
-                .collect(),
+    for row in rows {
+        let (mine, rest): (Vec<_>, Vec<_>) = milestones
+            .into_iter()
+            .partition(|m| m.contract_id == row.id);
+        milestones = rest;
+        let (paid, rest): (Vec<_>, Vec<_>) =
+            pays.into_iter().partition(|p| p.contract_id == row.id);
+        pays = rest;
+        out.entry(row.tenant_id).or_default().push(LoadedContract {
+            milestones: mine,
+            payments: paid,
             row,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// A milestone with what has been paid on it.
@@ -1351,6 +1365,13 @@ pub async fn outstanding_by_tenant(
         *out.entry(c.tenant_id).or_insert(0) += (c.amount_fen - paid).max(0);
     }
     Ok(out)
+}
+
+/// An amount in fen as a plain number of yuan for spreadsheets: `1234.50`.
+pub fn yuan_plain(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 /// An amount in fen as people read it: `¥1,234.50`.

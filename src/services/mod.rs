@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod branding;
 pub mod calendar_years;
 pub mod client_cache;
 pub mod client_content;
@@ -12,6 +13,7 @@ pub mod contracts;
 pub mod dashboard;
 pub mod exports;
 pub mod faults;
+pub mod finance;
 pub mod meter;
 pub mod notifications;
 pub mod page_checks;

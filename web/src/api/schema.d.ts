@@ -218,6 +218,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agency's name and logo (no sign-in needed: the sign-in page shows them). */
+        get: operations["get_branding"];
+        /** Sets the agency's name (agency admins). */
+        put: operations["set_branding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/branding/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The logo image (no sign-in needed). */
+        get: operations["branding_logo"];
+        /**
+         * Sets the logo (agency admins; `multipart/form-data`, field `file`): a PNG, JPEG or
+         *     WebP image of at most 256 KiB, judged by its content.
+         */
+        put: operations["set_branding_logo"];
+        post?: never;
+        /** Removes the logo (agency admins). */
+        delete: operations["delete_branding_logo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calendar/years": {
         parameters: {
             query?: never;
@@ -310,6 +350,46 @@ export interface paths {
         };
         /** Every tenant's deploy runs (agency admins). */
         get: operations["list_all_deploys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/finance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payments received (by payment date) and amounts outstanding (unpaid milestones, by due
+         *     month) by month, tenant and account manager.
+         */
+        get: operations["finance_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/finance/payments.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The payments of the range as CSV (UTF-8 with a byte-order mark, so spreadsheets read
+         *     the Chinese names); column names in the caller's language.
+         */
+        get: operations["finance_payments_csv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2362,6 +2442,28 @@ export interface components {
             /** @description The mini-program's original id (`gh_…`). */
             user_name?: string | null;
         };
+        /**
+         * @description The agency's name.
+         * @example {
+         *       "name": "好帮手数字科技"
+         *     }
+         */
+        BrandingRequest: {
+            /** @description 1–40 characters; `null` or blank shows the product name. */
+            name?: string | null;
+        };
+        /** @description The agency's branding as everyone (signed in or not) sees it. */
+        BrandingView: {
+            /** @description Where the logo is served (`null`: none), changing with the logo. */
+            logo_url?: string | null;
+            /** @description The agency's name (`null`: the product name is shown). */
+            name?: string | null;
+            /**
+             * Format: date-time
+             * @description Last changed.
+             */
+            updated_at?: string | null;
+        };
         /** @description A created broadcast. */
         BroadcastCreated: {
             /**
@@ -2865,6 +2967,101 @@ export interface components {
              */
             tenant_id: string;
         };
+        /** @description One account manager's money in the range (their tenants summed). */
+        FinanceAccountManager: {
+            /**
+             * Format: uuid
+             * @description Account id (`null`: tenants without an account manager).
+             */
+            account_manager_id?: string | null;
+            /** @description Name. */
+            display_name?: string | null;
+            /**
+             * Format: int64
+             * @description Unpaid of the milestones due in the range.
+             */
+            outstanding_fen: number;
+            /**
+             * Format: int64
+             * @description Received in the range.
+             */
+            received_fen: number;
+            /**
+             * Format: int64
+             * @description Tenants with money in the range.
+             */
+            tenants: number;
+        };
+        /** @description One month's money. */
+        FinanceMonth: {
+            /**
+             * Format: int64
+             * @description Milestones due in the month.
+             */
+            due_fen: number;
+            /** @description `YYYY-MM`. */
+            month: string;
+            /**
+             * Format: int64
+             * @description What is still unpaid of the milestones due in the month.
+             */
+            outstanding_fen: number;
+            /**
+             * Format: int64
+             * @description Payments received in the month (by payment date).
+             */
+            received_fen: number;
+        };
+        /** @description Money received and outstanding in a range of months. */
+        FinanceReport: {
+            /** @description Account managers with money in the range, by name. */
+            account_managers: components["schemas"]["FinanceAccountManager"][];
+            /** @description First month (`YYYY-MM`). */
+            from: string;
+            /** @description Every month of the range, in order. */
+            months: components["schemas"]["FinanceMonth"][];
+            /** @description Tenants with money in the range, by business name. */
+            tenants: components["schemas"]["FinanceTenant"][];
+            /** @description Last month (`YYYY-MM`). */
+            to: string;
+            /**
+             * Format: int64
+             * @description Unpaid of the milestones due in the range.
+             */
+            total_outstanding_fen: number;
+            /**
+             * Format: int64
+             * @description Received in the range.
+             */
+            total_received_fen: number;
+        };
+        /** @description One tenant's money in the range. */
+        FinanceTenant: {
+            /**
+             * Format: uuid
+             * @description Its account manager.
+             */
+            account_manager_id?: string | null;
+            /** @description The account manager's name. */
+            account_manager_name?: string | null;
+            /** @description Business name. */
+            business_name: string;
+            /**
+             * Format: int64
+             * @description Unpaid of the milestones due in the range.
+             */
+            outstanding_fen: number;
+            /**
+             * Format: int64
+             * @description Received in the range.
+             */
+            received_fen: number;
+            /**
+             * Format: uuid
+             * @description Tenant id.
+             */
+            tenant_id: string;
+        };
         /** @description Which template to copy. */
         FromTemplateRequest: {
             /** @description Slug of the copy (default: the template's). */
@@ -3059,6 +3256,14 @@ export interface components {
              * @example alice
              */
             username: string;
+        };
+        /** @description The logo upload. */
+        LogoForm: {
+            /**
+             * Format: binary
+             * @description PNG, JPEG or WebP, at most 256 KiB.
+             */
+            file: string;
         };
         /** @description Entries marked read. */
         MarkedRead: {
@@ -5027,6 +5232,186 @@ export interface operations {
             };
         };
     };
+    get_branding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingView"];
+                };
+            };
+        };
+    };
+    set_branding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrandingRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingView"];
+                };
+            };
+            /** @description Not an agency admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `name` is too long or has control characters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    branding_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": unknown;
+                };
+            };
+            /** @description No logo is set */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_branding_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["LogoForm"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingView"];
+                };
+            };
+            /** @description Not an agency admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `multipart/form-data` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_file_type` (not PNG, JPEG or WebP) or `file_not_whole` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_branding_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandingView"];
+                };
+            };
+            /** @description Not an agency admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_calendar_years: {
         parameters: {
             query?: never;
@@ -5202,6 +5587,104 @@ export interface operations {
             };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    finance_report: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First month, `YYYY-MM` (default: January of the current year, Asia/Shanghai).
+                 * @example 2026-01
+                 */
+                from?: string | null;
+                /**
+                 * @description Last month, `YYYY-MM`, at most 36 months after `from` (default: December).
+                 * @example 2026-12
+                 */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinanceReport"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `from` or `to` is not a month, or the range is reversed or over 36 months */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    finance_payments_csv: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First month, `YYYY-MM` (default: January of the current year, Asia/Shanghai).
+                 * @example 2026-01
+                 */
+                from?: string | null;
+                /**
+                 * @description Last month, `YYYY-MM`, at most 36 months after `from` (default: December).
+                 * @example 2026-12
+                 */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `from` or `to` is not a month, or the range is reversed or over 36 months */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
