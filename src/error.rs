@@ -224,6 +224,15 @@ impl AppError {
             .with_details(serde_json::json!({ "field": field, "reason": reason.en }))
     }
 
+    /// Keeps the parser's own words in `details.reason` (the message says it in the
+    /// caller's language).
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        if let Some(Value::Object(details)) = self.details.as_mut() {
+            details.insert("reason".into(), Value::String(reason.into()));
+        }
+        self
+    }
+
     /// 500 with a cause that is logged, never shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(ErrorCode::InternalError);

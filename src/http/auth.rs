@@ -35,6 +35,7 @@ pub struct SetupStatus {
 /// The first agency admin, created at the setup address the service printed.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "the token printed in the service log", "username": "admin", "password": "a long passphrase of mine"}))]
 pub struct SetupRequest {
     /// The token of the setup address (`/console/setup?token=…`).
     pub token: String,
@@ -82,6 +83,7 @@ async fn setup(
 /// Credentials.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "alice", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     /// Login name (case-insensitive).
     #[schema(example = "alice")]
@@ -149,6 +151,7 @@ pub fn token_response(
 /// Password change.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "Kq7-one-time-2026", "new_password": "a long passphrase of mine"}))]
 pub struct ChangePasswordRequest {
     /// The current (or one-time) password.
     pub current_password: String,

@@ -4,7 +4,7 @@
 use crate::domain::ids::{SessionId, TenantId};
 use crate::domain::role::Role;
 use crate::domain::tenant::WriteRefusal;
-use crate::error::{AppError, ErrorCode, Localized};
+use crate::error::{AppError, ErrorCode, Lang, Localized};
 use crate::services::RequestMeta;
 use crate::services::principals::{CachedTenant, CachedUser};
 use crate::state::AppState;
@@ -136,7 +136,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             }
             _ => path,
         };
-        AppError::invalid_field(field, Localized::new(reason.clone(), reason))
+        AppError::invalid_field(field, super::serde_reason::explain(&reason)).with_reason(reason)
     })
 }
 
@@ -217,21 +217,17 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
             "." => field_named_in(&reason).map(str::to_owned),
             _ => Some(path),
         };
+        let explained = super::serde_reason::explain(&reason);
+        let (zh, en) = (explained.get(Lang::Zh), explained.get(Lang::En));
         let error = AppError::new(ErrorCode::InvalidQuery).with_message(Localized::new(
-            format!(
-                "查询参数{}无效：{reason}",
-                field
-                    .as_deref()
-                    .map(|f| format!(" {f} "))
-                    .unwrap_or_default()
-            ),
-            format!(
-                "The query parameter{} is invalid: {reason}",
-                field
-                    .as_deref()
-                    .map(|f| format!(" {f}"))
-                    .unwrap_or_default()
-            ),
+            match &field {
+                Some(f) => format!("查询参数 {f} {zh}。"),
+                None => format!("查询参数{zh}。"),
+            },
+            match &field {
+                Some(f) => format!("The query parameter {f} {en}."),
+                None => format!("The query string {en}."),
+            },
         ));
         match field {
             Some(field) => {

@@ -99,21 +99,34 @@ impl RouteTable {
         })
     }
 
-    /// Methods allowed on `path`, empty when no route matches it.
+    /// Methods allowed on `path`, empty when no route matches it. Where a literal route
+    /// and a parameter route both match (`/pages/render` and `/pages/{page_id}`), the
+    /// literal one names the resource.
     pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut allowed = Vec::new();
+        let mut best: Option<(usize, Vec<Method>)> = None;
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(s, p)| match s {
                     Segment::Literal(l) => l == p,
                     Segment::Param => !p.is_empty(),
                 });
-            if matches {
-                allowed.extend(methods.iter().cloned());
+            if !matches {
+                continue;
+            }
+            let literals = segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count();
+            match &mut best {
+                Some((most, allowed)) if *most == literals => {
+                    allowed.extend(methods.iter().cloned())
+                }
+                Some((most, _)) if *most > literals => {}
+                _ => best = Some((literals, methods.clone())),
             }
         }
-        allowed
+        best.map(|(_, allowed)| allowed).unwrap_or_default()
     }
 }
 

@@ -21,10 +21,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct FinanceQuery {
     /// First month, `YYYY-MM` (default: January of the current year, Asia/Shanghai).
-    #[param(example = "2026-01", pattern = r"^\d{4}-\d{2}$")]
+    #[param(example = "2026-01", pattern = r"^2\d{3}-(0[1-9]|1[0-2])$")]
     pub from: Option<String>,
     /// Last month, `YYYY-MM`, at most 36 months after `from` (default: December).
-    #[param(example = "2026-12", pattern = r"^\d{4}-\d{2}$")]
+    #[param(example = "2026-12", pattern = r"^2\d{3}-(0[1-9]|1[0-2])$")]
     pub to: Option<String>,
 }
 

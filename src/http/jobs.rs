@@ -66,8 +66,10 @@ impl From<jobs::Model> for JobView {
 #[serde(deny_unknown_fields)]
 pub struct ListJobsQuery {
     /// `queued`, `running`, `done` or `dead` (default `dead`).
+    #[param(value_type = Option<String>, pattern = "^(queued|running|done|dead)$")]
     pub status: Option<String>,
     /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<uuid::Uuid>,

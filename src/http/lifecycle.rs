@@ -216,6 +216,7 @@ async fn put_calendar_year(
 #[serde(deny_unknown_fields)]
 pub struct PlanQuery {
     /// Days ahead, 1–366 (default 30).
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<i64>,
 }
 

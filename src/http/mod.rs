@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod pages;
 pub mod plans;
 pub mod reports;
+pub mod serde_reason;
 pub mod settings;
 pub mod sms;
 pub mod staff;
@@ -138,6 +139,9 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, mut api) = routed_app().split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    openapi::derive_responses(&mut api);
+    openapi::open_all_of_members(&mut api);
+    openapi::derive_request_examples(&mut api);
     api
 }
 

@@ -116,6 +116,7 @@ async fn list_page_templates(
 /// Which template to copy.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"template": "store-home", "slug": "home", "title": "首页"}))]
 pub struct FromTemplateRequest {
     /// Template key (`home`, `catalogue`, `about`, `contact`).
     pub template: String,
@@ -504,6 +505,7 @@ async fn staff_list_pages(
 /// A reason for a page takedown change.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "页面含未经授权的商标图片"}))]
 pub struct PageTakedownRequest {
     /// Why (audited).
     pub reason: String,

@@ -273,6 +273,7 @@ pub struct RunsQuery {
     /// Only runs in this status.
     pub status: Option<String>,
     /// At most this many (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
 }
 

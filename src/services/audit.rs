@@ -203,6 +203,7 @@ pub struct AuditFilter {
     /// Until this instant (exclusive, RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,

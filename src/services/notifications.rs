@@ -286,6 +286,7 @@ pub struct InboxQuery {
     #[serde(default)]
     pub unread: bool,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<Uuid>,
@@ -385,6 +386,7 @@ pub async fn mark_read(state: &AppState, user: UserId, entry: Option<Uuid>) -> A
 /// An agency admin's message.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "春节期间客服安排", "text": "春节期间（2月15日至2月23日）客服照常在线，如有问题请联系您的客户经理。"}))]
 pub struct BroadcastInput {
     /// One line, 1–100 characters.
     #[schema(example = "春节期间客服安排")]

@@ -517,11 +517,13 @@ pub struct TenantFilter {
     /// Tenants of this account manager (account managers always see only their own).
     pub account_manager_id: Option<Uuid>,
     /// Term ends within this many days from today (Asia/Shanghai), 0–3650.
+    #[param(minimum = 0, maximum = 3650)]
     pub ends_within_days: Option<i64>,
     /// Search: part of the business name, the merchant admin's login name or the contact's
     /// phone (1–100 characters, case-insensitive).
     pub q: Option<String>,
     /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,

@@ -274,6 +274,7 @@ pub fn parse_send_answer(value: &Value) -> Result<SendOutcome, ProviderError> {
 
 /// One entry of a delivery-receipt push (PROVIDER.md §3.1).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(example = json!({"sid": "2028:327010301414061", "report_status": "SUCCESS", "errmsg": "DELIVRD", "description": "用户短信接收成功", "user_receive_time": "2026-12-07 10:21:00", "mobile": "13812341234", "nationcode": "86", "ext": ""}))]
 pub struct Receipt {
     /// `= SendStatus.SerialNo`.
     pub sid: String,

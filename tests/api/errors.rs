@@ -210,3 +210,56 @@ async fn bad_query_and_path_values_are_json_errors() {
     assert_eq!(status, 404);
     assert_eq!(body["code"], "not_found");
 }
+
+#[actix_web::test]
+async fn a_field_error_is_wholly_in_the_callers_language() {
+    let app = spawn_app().await;
+    let say = |body: serde_json::Value, lang: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("Accept-Language", lang)
+            .json(&body);
+        async move { status_json(req.send().await.unwrap()).await.1 }
+    };
+    let missing = say(serde_json::json!({"username": "a"}), "zh-CN").await;
+    assert_eq!(missing["message"], "字段 password 无效：必填");
+    assert_eq!(missing["details"]["reason"], "missing field `password`");
+    let missing = say(serde_json::json!({"username": "a"}), "en").await;
+    assert_eq!(missing["message"], "Field password is invalid: is required");
+    let wrong = say(
+        serde_json::json!({"username": "a", "password": {"x": 1}}),
+        "zh-CN",
+    )
+    .await;
+    assert_eq!(
+        wrong["message"],
+        "字段 password 无效：类型错误：应为字符串，收到对象"
+    );
+    let unknown = say(
+        serde_json::json!({"username": "a", "password": "b", "colour": 1}),
+        "zh",
+    )
+    .await;
+    let message = unknown["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("字段 colour 无效：不是可识别的字段"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("unknown field") && !message.contains("expected"),
+        "{message}"
+    );
+    // A query parameter too.
+    let admin = app.admin_session().await.access_token;
+    let res = app
+        .client
+        .get(app.url("/api/v1/tenants?limit=many"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["message"], "查询参数 limit 不是有效的整数。");
+}

@@ -23,6 +23,7 @@ pub const MERCHANT_USE: &str = "merchant";
 /// A template to register.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "订单发货通知", "provider_template_id": "1110", "text": "您的订单{1}已发货，快递单号{2}。", "params": [{"name": "order_no", "max_chars": 12}, {"name": "tracking_no", "max_chars": 12}], "usage": "merchant"}))]
 pub struct TemplateInput {
     /// Shown to merchants, 1–64 characters.
     #[schema(example = "订单发货通知")]

@@ -439,7 +439,13 @@ pub async fn list(
     if let Some(s) = status_filter {
         query = query.filter(deploy_runs::Column::Status.eq(s));
     }
-    let runs = query.limit(limit.clamp(1, 500)).all(&state.db).await?;
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::invalid_field(
+            "limit",
+            Localized::new("须为 1–500", "must be 1–500"),
+        ));
+    }
+    let runs = query.limit(limit).all(&state.db).await?;
     let ids: Vec<Uuid> = runs.iter().map(|r| r.id).collect();
     let mut steps = deploy_steps::Entity::find()
         .filter(deploy_steps::Column::RunId.is_in(ids))

@@ -44,6 +44,7 @@ pub mod status {
 /// Input of a roll-out.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"template_id": 1, "concurrency": 5, "per_minute": 20}))]
 pub struct StartRollout {
     /// The template to make current and roll out.
     pub template_id: i64,

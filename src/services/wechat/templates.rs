@@ -46,6 +46,7 @@ pub struct Templates {
 /// Input of `PUT /api/v1/platform/template`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"template_id": 1}))]
 pub struct SetTemplate {
     /// A template id of the platform's library.
     pub template_id: i64,

@@ -2472,7 +2472,13 @@ export interface components {
              */
             notification_id: string;
         };
-        /** @description An agency admin's message. */
+        /**
+         * @description An agency admin's message.
+         * @example {
+         *       "text": "春节期间（2月15日至2月23日）客服照常在线，如有问题请联系您的客户经理。",
+         *       "title": "春节期间客服安排"
+         *     }
+         */
         BroadcastInput: {
             /**
              * Format: uuid
@@ -2512,7 +2518,13 @@ export interface components {
             /** @description Every year with an arrangement, ascending. */
             years: components["schemas"]["YearView"][];
         };
-        /** @description Password change. */
+        /**
+         * @description Password change.
+         * @example {
+         *       "current_password": "Kq7-one-time-2026",
+         *       "new_password": "a long passphrase of mine"
+         *     }
+         */
         ChangePasswordRequest: {
             /** @description The current (or one-time) password. */
             current_password: string;
@@ -3062,7 +3074,14 @@ export interface components {
              */
             tenant_id: string;
         };
-        /** @description Which template to copy. */
+        /**
+         * @description Which template to copy.
+         * @example {
+         *       "slug": "home",
+         *       "template": "store-home",
+         *       "title": "首页"
+         *     }
+         */
         FromTemplateRequest: {
             /** @description Slug of the copy (default: the template's). */
             slug?: string | null;
@@ -3247,7 +3266,13 @@ export interface components {
             /** @description Always `ok`. */
             status: string;
         };
-        /** @description Credentials. */
+        /**
+         * @description Credentials.
+         * @example {
+         *       "password": "correct horse battery",
+         *       "username": "alice"
+         *     }
+         */
         LoginRequest: {
             /** @description Password or one-time password. */
             password: string;
@@ -3469,7 +3494,12 @@ export interface components {
             /** @description By slug, without layouts. */
             items: components["schemas"]["PageView"][];
         };
-        /** @description A reason for a page takedown change. */
+        /**
+         * @description A reason for a page takedown change.
+         * @example {
+         *       "reason": "页面含未经授权的商标图片"
+         *     }
+         */
         PageTakedownRequest: {
             /** @description Why (audited). */
             reason: string;
@@ -3660,7 +3690,55 @@ export interface components {
             yearly_price_fen: number;
         };
         /** @description One version of a plan. */
-        PlanVersionView: components["schemas"]["PlanTerms"] & {
+        PlanVersionView: {
+            /**
+             * @description Feature modules included (`pages`, `media`, `store`, `sms`).
+             * @example [
+             *       "pages",
+             *       "media",
+             *       "store"
+             *     ]
+             */
+            apps: string[];
+            /**
+             * Format: int32
+             * @description Client API requests per second (whole service, all instances).
+             * @example 50
+             */
+            client_rps: number;
+            /**
+             * Format: int32
+             * @description Most pages a tenant may have.
+             * @example 50
+             */
+            page_quota: number;
+            /** @description Whether segments beyond the pack are sent and billed (else refused). */
+            sms_overage_allowed: boolean;
+            /**
+             * Format: int64
+             * @description Price of an SMS segment beyond the pack, in milli-fen (¥0.038 = 3800).
+             * @example 3800
+             */
+            sms_overage_millifen: number;
+            /**
+             * Format: int64
+             * @description SMS segments included per natural year.
+             * @example 300000
+             */
+            sms_segments_per_year: number;
+            /**
+             * Format: int64
+             * @description Most bytes of uploaded assets.
+             * @example 1073741824
+             */
+            storage_quota_bytes: number;
+            /**
+             * Format: int64
+             * @description Yearly price in fen (¥2,980.00 = 298000).
+             * @example 298000
+             */
+            yearly_price_fen: number;
+        } & {
             /**
              * Format: date-time
              * @description Created at.
@@ -3864,7 +3942,19 @@ export interface components {
              */
             reason: string;
         };
-        /** @description One entry of a delivery-receipt push (PROVIDER.md §3.1). */
+        /**
+         * @description One entry of a delivery-receipt push (PROVIDER.md §3.1).
+         * @example {
+         *       "description": "用户短信接收成功",
+         *       "errmsg": "DELIVRD",
+         *       "ext": "",
+         *       "mobile": "13812341234",
+         *       "nationcode": "86",
+         *       "report_status": "SUCCESS",
+         *       "sid": "2028:327010301414061",
+         *       "user_receive_time": "2026-12-07 10:21:00"
+         *     }
+         */
         Receipt: {
             /** @description Human text. */
             description?: string;
@@ -4116,7 +4206,12 @@ export interface components {
              */
             template_id: string;
         };
-        /** @description Input of `PUT /api/v1/platform/template`. */
+        /**
+         * @description Input of `PUT /api/v1/platform/template`.
+         * @example {
+         *       "template_id": 1
+         *     }
+         */
         SetTemplate: {
             /**
              * @description The component types the template's package renders (its `supported-types.json`);
@@ -4141,7 +4236,14 @@ export interface components {
             /** @description `{"primary_color", "background_color", "text_color", "navigation_bar": {…}}`. */
             theme: Record<string, never>;
         };
-        /** @description The first agency admin, created at the setup address the service printed. */
+        /**
+         * @description The first agency admin, created at the setup address the service printed.
+         * @example {
+         *       "password": "a long passphrase of mine",
+         *       "token": "the token printed in the service log",
+         *       "username": "admin"
+         *     }
+         */
         SetupRequest: {
             /** @description The admin's password: 10–128 characters, not the username. */
             password: string;
@@ -4259,7 +4361,14 @@ export interface components {
             /** @description Description shown in WeChat (≤ 200 characters; default: the template's). */
             user_desc?: string | null;
         };
-        /** @description Input of a roll-out. */
+        /**
+         * @description Input of a roll-out.
+         * @example {
+         *       "concurrency": 5,
+         *       "per_minute": 20,
+         *       "template_id": 1
+         *     }
+         */
         StartRollout: {
             /**
              * Format: int32
@@ -4328,7 +4437,25 @@ export interface components {
             /** @description `in_flight`, `done`, `skipped` or `failed`. */
             status: string;
         };
-        /** @description A template to register. */
+        /**
+         * @description A template to register.
+         * @example {
+         *       "name": "订单发货通知",
+         *       "params": [
+         *         {
+         *           "max_chars": 12,
+         *           "name": "order_no"
+         *         },
+         *         {
+         *           "max_chars": 12,
+         *           "name": "tracking_no"
+         *         }
+         *       ],
+         *       "provider_template_id": "1110",
+         *       "text": "您的订单{1}已发货，快递单号{2}。",
+         *       "usage": "merchant"
+         *     }
+         */
         TemplateInput: {
             /**
              * @description Shown to merchants, 1–64 characters.
@@ -4744,6 +4871,24 @@ export interface operations {
                     "application/json": components["schemas"]["JobPage"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed for this role or state */
             403: {
                 headers: {
@@ -4785,6 +4930,24 @@ export interface operations {
                     "application/json": components["schemas"]["JobView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -4823,6 +4986,24 @@ export interface operations {
                     "application/json": components["schemas"]["SignedLink"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_assets: {
@@ -4841,6 +5022,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssetList"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4865,6 +5064,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssetView"];
+                };
+            };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Over the kind's size limit (`details` has the numbers) */
@@ -4917,6 +5143,24 @@ export interface operations {
                     "application/json": components["schemas"]["AssetView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -4947,8 +5191,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Editors cannot delete */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5000,6 +5262,24 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
                 headers: {
@@ -5041,6 +5321,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery",
+                 *       "username": "alice"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginRequest"];
             };
         };
@@ -5054,8 +5340,35 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_credentials`, `account_disabled`, `password_expired` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5102,8 +5415,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5140,6 +5480,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     change_password: {
@@ -5154,6 +5503,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "current_password": "Kq7-one-time-2026",
+                 *       "new_password": "a long passphrase of mine"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangePasswordRequest"];
             };
         };
@@ -5167,8 +5522,44 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5208,6 +5599,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["RefreshRequest"];
             };
         };
@@ -5221,8 +5613,44 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_refresh_token`, `account_disabled` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5261,6 +5689,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "好帮手数字科技"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BrandingRequest"];
             };
         };
@@ -5274,8 +5707,44 @@ export interface operations {
                     "application/json": components["schemas"]["BrandingView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5345,6 +5814,24 @@ export interface operations {
                     "application/json": components["schemas"]["BrandingView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
                 headers: {
@@ -5401,6 +5888,15 @@ export interface operations {
                     "application/json": components["schemas"]["BrandingView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
                 headers: {
@@ -5430,6 +5926,15 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
                 headers: {
@@ -5453,6 +5958,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "holidays": [
+                 *         "2027-01-01",
+                 *         "2027-02-06"
+                 *       ],
+                 *       "workdays": [
+                 *         "2027-02-14"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["YearInput"];
             };
         };
@@ -5475,6 +5991,24 @@ export interface operations {
                     "application/json": components["schemas"]["YearView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
                 headers: {
@@ -5484,8 +6018,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `calendar_year_shipped`: the binary ships this year */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5522,6 +6083,15 @@ export interface operations {
                     "application/json": components["schemas"]["ComponentList"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not a merchant user */
             403: {
                 headers: {
@@ -5549,6 +6119,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not staff */
@@ -5585,8 +6164,44 @@ export interface operations {
                     "application/json": components["schemas"]["RunView"][];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5623,6 +6238,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FinanceReport"];
+                };
+            };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not staff */
@@ -5674,6 +6307,24 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
                 headers: {
@@ -5719,6 +6370,33 @@ export interface operations {
                     "application/json": components["schemas"]["InboxPage"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A query value is invalid */
             422: {
                 headers: {
@@ -5748,6 +6426,24 @@ export interface operations {
                     "application/json": components["schemas"]["MarkedRead"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     inbox_unread_count: {
@@ -5766,6 +6462,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5789,6 +6503,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MarkedRead"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not in your inbox */
@@ -5821,6 +6553,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlannedDay"][];
+                };
+            };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not staff */
@@ -5976,6 +6726,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "text": "春节期间（2月15日至2月23日）客服照常在线，如有问题请联系您的客户经理。",
+                 *       "title": "春节期间客服安排"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BroadcastInput"];
             };
         };
@@ -5989,8 +6745,44 @@ export interface operations {
                     "application/json": components["schemas"]["BroadcastCreated"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6027,6 +6819,24 @@ export interface operations {
                     "application/json": components["schemas"]["StarterPageList"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_pages: {
@@ -6045,6 +6855,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PageList"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not a merchant user */
@@ -6067,6 +6886,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "layout": {},
+                 *       "navigation_bar": {},
+                 *       "slug": "about-us",
+                 *       "title": "关于我们"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PageInput"];
             };
         };
@@ -6078,6 +6905,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PageView"];
+                };
+            };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description `tenant_pending`, `tenant_on_hold`, `tenant_frozen` */
@@ -6107,6 +6952,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `validation_failed` with `details.pointer`, or `quota_exceeded` */
             422: {
                 headers: {
@@ -6127,6 +6981,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slug": "home",
+                 *       "template": "store-home",
+                 *       "title": "首页"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FromTemplateRequest"];
             };
         };
@@ -6140,6 +7001,24 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed in this state */
             403: {
                 headers: {
@@ -6151,6 +7030,24 @@ export interface operations {
             };
             /** @description Slug taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6178,6 +7075,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "layout": {},
+                 *       "navigation_bar": {},
+                 *       "slug": "about-us",
+                 *       "title": "关于我们"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PageInput"];
             };
         };
@@ -6189,8 +7094,44 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6218,6 +7159,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "page_ids": [
+                 *         "01a20000-0000-7000-8000-000000000001"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["UnpublishManyRequest"];
             };
         };
@@ -6231,6 +7179,33 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"][];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A page does not exist */
             404: {
                 headers: {
@@ -6242,6 +7217,24 @@ export interface operations {
             };
             /** @description `in_use` by the tab bar, or `page_linked`: published pages outside the set link to one (`details.linked_from`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6281,6 +7274,24 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -6307,6 +7318,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "layout": {},
+                 *       "navigation_bar": {},
+                 *       "slug": "about-us",
+                 *       "title": "关于我们"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PageInput"];
             };
         };
@@ -6320,6 +7339,42 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `revision_mismatch` */
             412: {
                 headers: {
@@ -6331,6 +7386,15 @@ export interface operations {
             };
             /** @description Body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6377,8 +7441,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Editors cannot delete */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6418,6 +7500,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description Not found */
             404: {
@@ -6460,6 +7569,24 @@ export interface operations {
                     "application/json": components["schemas"]["PreviewLink"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -6490,6 +7617,24 @@ export interface operations {
                 };
                 content: {
                     "image/jpeg": unknown;
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not found */
@@ -6551,8 +7696,26 @@ export interface operations {
                     "application/json": components["schemas"]["VersionView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Editors cannot publish */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6601,6 +7764,24 @@ export interface operations {
                     "application/json": components["schemas"]["PublishCheck"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -6633,6 +7814,33 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `in_use` by the tab bar, or `page_linked`: published pages link to it (`details.linked_from`) */
             409: {
                 headers: {
@@ -6663,6 +7871,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionList"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not found */
@@ -6699,6 +7925,24 @@ export interface operations {
                     "application/json": components["schemas"]["VersionView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -6733,6 +7977,33 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `revision_mismatch` */
             412: {
                 headers: {
@@ -6765,8 +8036,35 @@ export interface operations {
                     "application/json": components["schemas"]["PlanList"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6785,6 +8083,25 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "标准版",
+                 *       "terms": {
+                 *         "apps": [
+                 *           "pages",
+                 *           "media",
+                 *           "store"
+                 *         ],
+                 *         "client_rps": 50,
+                 *         "page_quota": 50,
+                 *         "sms_overage_allowed": false,
+                 *         "sms_overage_millifen": 3800,
+                 *         "sms_segments_per_year": 300000,
+                 *         "storage_quota_bytes": 1073741824,
+                 *         "yearly_price_fen": 298000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreatePlanRequest"];
             };
         };
@@ -6798,8 +8115,44 @@ export interface operations {
                     "application/json": components["schemas"]["PlanView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6839,6 +8192,24 @@ export interface operations {
                     "application/json": components["schemas"]["PlanView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -6868,6 +8239,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description Not found */
             404: {
@@ -6910,6 +8299,24 @@ export interface operations {
                     "application/json": components["schemas"]["PlanView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -6942,6 +8349,24 @@ export interface operations {
                     "application/json": components["schemas"]["PlanView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -6965,6 +8390,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "apps": [
+                 *         "pages",
+                 *         "media",
+                 *         "store"
+                 *       ],
+                 *       "client_rps": 50,
+                 *       "page_quota": 50,
+                 *       "sms_overage_allowed": false,
+                 *       "sms_overage_millifen": 3800,
+                 *       "sms_segments_per_year": 300000,
+                 *       "storage_quota_bytes": 1073741824,
+                 *       "yearly_price_fen": 298000
+                 *     }
+                 */
                 "application/json": components["schemas"]["PlanTerms"];
             };
         };
@@ -6978,8 +8419,53 @@ export interface operations {
                     "application/json": components["schemas"]["PlanView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7016,6 +8502,15 @@ export interface operations {
                     "application/json": components["schemas"]["PlatformStatus"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
                 headers: {
@@ -7045,6 +8540,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "template_id": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetTemplate"];
             };
         };
@@ -7058,6 +8558,24 @@ export interface operations {
                     "application/json": components["schemas"]["CurrentTemplate"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
                 headers: {
@@ -7067,8 +8585,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `template_id` not in the library */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7096,8 +8641,26 @@ export interface operations {
                     "application/json": components["schemas"]["Templates"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7130,6 +8693,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SmsReport"];
+                };
+            };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description `tenant_id` is not yours */
@@ -7175,8 +8765,35 @@ export interface operations {
                     "application/json": components["schemas"]["UsageReport"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Staff use the tenant's report */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7204,8 +8821,26 @@ export interface operations {
                     "application/json": components["schemas"]["RolloutView"][];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7224,6 +8859,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "concurrency": 5,
+                 *       "per_minute": 20,
+                 *       "template_id": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartRollout"];
             };
         };
@@ -7235,6 +8877,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RolloutView"];
+                };
+            };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not an agency admin */
@@ -7255,8 +8915,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A field is invalid */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7287,8 +8974,35 @@ export interface operations {
                     "application/json": components["schemas"]["RolloutView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such roll-out */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7319,8 +9033,44 @@ export interface operations {
                     "application/json": components["schemas"]["RolloutView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition`: not running */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7351,8 +9101,44 @@ export interface operations {
                     "application/json": components["schemas"]["RolloutView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition`: not paused */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7380,6 +9166,24 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     put_tab_bar: {
@@ -7391,6 +9195,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -7404,8 +9209,44 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Only the merchant admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7433,6 +9274,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -7446,8 +9288,44 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Only the merchant admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7498,6 +9376,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "a long passphrase of mine",
+                 *       "token": "the token printed in the service log",
+                 *       "username": "admin"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetupRequest"];
             };
         };
@@ -7511,6 +9396,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `setup_token_invalid` */
             403: {
                 headers: {
@@ -7522,6 +9416,24 @@ export interface operations {
             };
             /** @description `setup_not_available`: an admin exists */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7561,8 +9473,35 @@ export interface operations {
                     "application/json": components["schemas"]["BatchView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not this tenant's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sms_not_configured`: no SMS provider is set up */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7599,8 +9538,44 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Bad filter */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sms_not_configured`: no SMS provider is set up */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7622,6 +9597,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "phone_numbers": [
+                 *         "+8613800138000"
+                 *       ],
+                 *       "template_id": "01a20000-0000-7000-8000-000000000001"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SendInput"];
             };
         };
@@ -7644,6 +9627,24 @@ export interface operations {
                     "application/json": components["schemas"]["SendAccepted"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `forbidden` (editors), `feature_not_in_plan`, `tenant_frozen`… */
             403: {
                 headers: {
@@ -7655,6 +9656,24 @@ export interface operations {
             };
             /** @description `idempotency_key_reused` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7700,6 +9719,33 @@ export interface operations {
                     "application/json": components["schemas"]["TemplateView"][];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sms_not_configured`: no SMS provider is set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_sms_template: {
@@ -7711,6 +9757,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "订单发货通知",
+                 *       "params": [
+                 *         {
+                 *           "max_chars": 12,
+                 *           "name": "order_no"
+                 *         },
+                 *         {
+                 *           "max_chars": 12,
+                 *           "name": "tracking_no"
+                 *         }
+                 *       ],
+                 *       "provider_template_id": "1110",
+                 *       "text": "您的订单{1}已发货，快递单号{2}。",
+                 *       "usage": "merchant"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TemplateInput"];
             };
         };
@@ -7722,6 +9786,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TemplateView"];
+                };
+            };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not an agency admin */
@@ -7742,8 +9824,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A field is invalid (placeholders and parameters must match) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sms_not_configured`: no SMS provider is set up */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7772,8 +9881,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such template */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sms_not_configured`: no SMS provider is set up */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7830,6 +9966,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "display_name": "张伟",
+                 *       "email": "zhang.wei@agency.example.cn",
+                 *       "phone": "13912345678",
+                 *       "role": "agency_admin",
+                 *       "username": "zhang.wei"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateStaffRequest"];
             };
         };
@@ -7843,8 +9988,53 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedAccount"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `already_exists`: the username is taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7875,6 +10065,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "zhang.wei@agency.example.cn",
+                 *       "phone": "13912345678"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StaffContactRequest"];
             };
         };
@@ -7888,6 +10084,24 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Another staff member's contact, and not an admin */
             403: {
                 headers: {
@@ -7899,6 +10113,24 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7936,6 +10168,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not found */
@@ -7979,6 +10229,24 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -8009,6 +10277,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedAccount"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not found */
@@ -8060,6 +10346,24 @@ export interface operations {
                     "application/json": components["schemas"]["TenantPage"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
                 headers: {
@@ -8089,6 +10393,33 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "account_manager_id": "01a20000-0000-7000-8000-000000000001",
+                 *       "business_name": "好味小馆",
+                 *       "contact": {
+                 *         "email": "li.na@example.cn",
+                 *         "name": "李娜",
+                 *         "phone": "13812341234"
+                 *       },
+                 *       "contract": {
+                 *         "activation_rule": "full_payment",
+                 *         "end_date": "2027-01-04",
+                 *         "historical_import": false,
+                 *         "milestones": [
+                 *           {
+                 *             "amount_fen": 149000,
+                 *             "due_date": "2027-01-04"
+                 *           }
+                 *         ],
+                 *         "payment_method": "cash",
+                 *         "plan_id": "01a20000-0000-7000-8000-000000000001",
+                 *         "start_date": "2027-01-04"
+                 *       },
+                 *       "merchant_admin_username": "haowei.admin",
+                 *       "plan_id": "01a20000-0000-7000-8000-000000000001"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProvisionInput"];
             };
         };
@@ -8102,6 +10433,24 @@ export interface operations {
                     "application/json": components["schemas"]["ProvisionResult"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff, or an account manager provisioning for someone else */
             403: {
                 headers: {
@@ -8113,6 +10462,24 @@ export interface operations {
             };
             /** @description `already_exists`: the appid or username is taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8152,6 +10519,24 @@ export interface operations {
                     "application/json": components["schemas"]["TenantView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found or not yours */
             404: {
                 headers: {
@@ -8175,6 +10560,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "account_manager_id": "01a20000-0000-7000-8000-000000000001"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AccountManagerRequest"];
             };
         };
@@ -8188,8 +10578,53 @@ export interface operations {
                     "application/json": components["schemas"]["TenantView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8220,6 +10655,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "appid": "wx1234567890abcdef"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AppidInput"];
             };
         };
@@ -8231,6 +10671,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not an agency admin */
@@ -8253,6 +10711,24 @@ export interface operations {
             };
             /** @description `already_exists`: another tenant has the appid; `invalid_transition`: a WeChat authorization binds another appid */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8283,6 +10759,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["ContactPatch"];
             };
         };
@@ -8296,8 +10773,53 @@ export interface operations {
                     "application/json": components["schemas"]["TenantView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8337,8 +10859,26 @@ export interface operations {
                     "application/json": components["schemas"]["ContactHistory"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8367,6 +10907,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContractList"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Editors cannot see contracts */
@@ -8401,6 +10950,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "activation_rule": "full_payment",
+                 *       "end_date": "2027-01-04",
+                 *       "historical_import": false,
+                 *       "milestones": [
+                 *         {
+                 *           "amount_fen": 149000,
+                 *           "due_date": "2027-01-04"
+                 *         }
+                 *       ],
+                 *       "payment_method": "cash",
+                 *       "plan_id": "01a20000-0000-7000-8000-000000000001",
+                 *       "start_date": "2027-01-04"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ContractInput"];
             };
         };
@@ -8414,6 +10979,24 @@ export interface operations {
                     "application/json": components["schemas"]["RenewalResult"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
                 headers: {
@@ -8423,8 +11006,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition`: a renewal already waits for payment */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8466,6 +11076,24 @@ export interface operations {
                     "application/json": components["schemas"]["ContractView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -8494,6 +11122,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amount_fen": 149000,
+                 *       "method": "cash",
+                 *       "paid_on": "2027-01-04",
+                 *       "reference": "ICBC-20260301-0042"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PaymentInput"];
             };
         };
@@ -8516,6 +11152,24 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentResult"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
                 headers: {
@@ -8525,8 +11179,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `idempotency_key_reused` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8571,8 +11252,53 @@ export interface operations {
                     "application/json": components["schemas"]["RunView"][];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8594,6 +11320,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "auto_release": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartDeploy"];
             };
         };
@@ -8607,6 +11338,24 @@ export interface operations {
                     "application/json": components["schemas"]["RunView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed, or the tenant's state refuses changes */
             403: {
                 headers: {
@@ -8616,8 +11365,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `wechat_not_bound`, `wechat_permission_missing`, `no_code_template`, `deploy_in_progress` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8668,8 +11444,35 @@ export interface operations {
                     "application/json": components["schemas"]["RunView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such run */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8702,8 +11505,35 @@ export interface operations {
                     "image/jpeg": unknown;
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such run or no QR code yet */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8727,6 +11557,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["ReleaseInput"];
             };
         };
@@ -8740,8 +11571,62 @@ export interface operations {
                     "application/json": components["schemas"]["RunView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition`: not approved yet */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8760,6 +11645,15 @@ export interface operations {
             };
             /** @description `wechat_call_failed` (details.errcode) */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8792,8 +11686,44 @@ export interface operations {
                     "application/json": components["schemas"]["RunView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition`: not gray */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8826,6 +11756,33 @@ export interface operations {
                     "application/json": components["schemas"]["RunView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition`: not under audit */
             409: {
                 headers: {
@@ -8837,6 +11794,15 @@ export interface operations {
             };
             /** @description `wechat_call_failed` with the merchant message (87013: the limit) */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8867,8 +11833,26 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Editors cannot manage users */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8890,6 +11874,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "display_name": "小王",
+                 *       "username": "haowei.xiaowang"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateEditorRequest"];
             };
         };
@@ -8903,6 +11893,24 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedAccount"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `forbidden`, `tenant_pending`, `tenant_on_hold`, `tenant_frozen` */
             403: {
                 headers: {
@@ -8912,8 +11920,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `already_exists` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8953,6 +11988,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not allowed in this role or state */
@@ -8998,6 +12042,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed in this role or state */
             403: {
                 headers: {
@@ -9041,6 +12094,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedAccount"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed in this role or state */
             403: {
                 headers: {
@@ -9082,6 +12144,24 @@ export interface operations {
                     "application/json": components["schemas"]["ExportView"][];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such tenant */
             404: {
                 headers: {
@@ -9112,6 +12192,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExportView"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not a merchant admin or the tenant's staff */
@@ -9164,6 +12253,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such export */
             404: {
                 headers: {
@@ -9205,6 +12312,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "页面含违规内容（网信办通知 2026-118）"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReasonRequest"];
             };
         };
@@ -9218,6 +12330,24 @@ export interface operations {
                     "application/json": components["schemas"]["TenantView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
                 headers: {
@@ -9227,8 +12357,44 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9250,6 +12416,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "页面含违规内容（网信办通知 2026-118）"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReasonRequest"];
             };
         };
@@ -9263,8 +12434,62 @@ export interface operations {
                     "application/json": components["schemas"]["TenantView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9295,8 +12520,26 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedAccount"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9327,8 +12570,26 @@ export interface operations {
                     "application/json": components["schemas"]["PageList"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9352,6 +12613,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "页面含未经授权的商标图片"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PageTakedownRequest"];
             };
         };
@@ -9365,8 +12631,62 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9390,6 +12710,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "页面含未经授权的商标图片"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PageTakedownRequest"];
             };
         };
@@ -9403,8 +12728,62 @@ export interface operations {
                     "application/json": components["schemas"]["PageView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an agency admin */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9440,8 +12819,44 @@ export interface operations {
                     "application/json": components["schemas"]["UsageReport"];
                 };
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not your tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9463,6 +12878,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "effective_date": "2027-01-04",
+                 *       "reference": "商户书面申请 2026-11-23"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TerminationInput"];
             };
         };
@@ -9476,6 +12897,24 @@ export interface operations {
                     "application/json": components["schemas"]["ContractView"];
                 };
             };
+            /** @description `invalid_json` (not UTF-8, malformed or nested too deep) or `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not staff */
             403: {
                 headers: {
@@ -9485,8 +12924,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_transition` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9526,8 +12992,35 @@ export interface operations {
                     "application/json": components["schemas"]["BindingView"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9556,6 +13049,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthorizationLink"];
+                };
+            };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not the merchant admin, or the tenant's state refuses changes */
@@ -9617,6 +13119,24 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionCheck"];
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such tenant */
             404: {
                 headers: {
@@ -9676,6 +13196,33 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` for this role, a tenant state refusing writes, or `password_change_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `wechat_not_bound` */
             409: {
                 headers: {
@@ -9687,6 +13234,15 @@ export interface operations {
             };
             /** @description `wechat_call_failed` (87011 gray in progress, 87012 nothing to roll back to) */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9862,6 +13418,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `preview_token_invalid` or `preview_token_expired`: show the published page */
             403: {
                 headers: {
@@ -9873,6 +13438,15 @@ export interface operations {
             };
             /** @description Unknown appid */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10009,6 +13583,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "description": "用户短信接收成功",
+                 *         "errmsg": "DELIVRD",
+                 *         "ext": "",
+                 *         "mobile": "13812341234",
+                 *         "nationcode": "86",
+                 *         "report_status": "SUCCESS",
+                 *         "sid": "2028:327010301414061",
+                 *         "user_receive_time": "2026-12-07 10:21:00"
+                 *       }
+                 *     ]
+                 */
                 "application/json": components["schemas"]["Receipt"][];
             };
         };
@@ -10040,6 +13628,33 @@ export interface operations {
             };
             /** @description `payload_too_large`: more than 100 receipts in one push */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `sms_not_configured`: no SMS provider is set up */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10085,6 +13700,33 @@ export interface operations {
             };
             /** @description `wechat_push_rejected` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10141,8 +13783,44 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `not_found`: no such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `wechat_push_replayed` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10204,8 +13882,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `wechat_call_failed` */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10248,6 +13944,24 @@ export interface operations {
             };
             /** @description `wechat_push_rejected` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: a query parameter is out of range (`details.field`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wechat_not_configured`, `wechat_ticket_missing` or `wechat_busy`: WeChat's platform is not set up or not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10303,6 +14017,33 @@ export interface operations {
             };
             /** @description `wechat_push_replayed` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: over the body limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed`: `details.field` names the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
