@@ -268,7 +268,8 @@ impl AppError {
         self.details.as_ref()
     }
 
-    fn message_in(&self, lang: Lang) -> Cow<'_, str> {
+    /// The message in `lang`.
+    pub fn message_in(&self, lang: Lang) -> Cow<'_, str> {
         match &self.message {
             Some(m) => Cow::Borrowed(m.get(lang)),
             None => Cow::Borrowed(self.code.message(lang)),

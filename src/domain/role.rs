@@ -18,6 +18,25 @@ pub enum Role {
     MerchantEditor,
 }
 
+/// The roles a staff account can have (what creating one accepts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// Agency administrator.
+    AgencyAdmin,
+    /// Account manager.
+    AccountManager,
+}
+
+impl From<StaffRole> for Role {
+    fn from(role: StaffRole) -> Self {
+        match role {
+            StaffRole::AgencyAdmin => Role::AgencyAdmin,
+            StaffRole::AccountManager => Role::AccountManager,
+        }
+    }
+}
+
 impl Role {
     /// Wire and database spelling.
     pub fn as_str(self) -> &'static str {

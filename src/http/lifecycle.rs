@@ -187,7 +187,7 @@ async fn list_calendar_years(
 /// (agency admins): every date inside the year, make-up days on weekends, no date in both
 /// lists. In force at once here and on every instance at its next tick; deletion dates it
 /// reaches are filled in and announced, and a correction moves announced dates later only.
-#[utoipa::path(tag = "lifecycle", params(("year" = i32, Path, description = "The year, e.g. 2027")), request_body = crate::services::calendar_years::YearInput, security(("bearer" = [])),
+#[utoipa::path(tag = "lifecycle", params(("year" = i32, Path, description = "The year, e.g. 2027", minimum = 2000, maximum = 2100)), request_body = crate::services::calendar_years::YearInput, security(("bearer" = [])),
     responses((status = 201, description = "Added", body = crate::services::calendar_years::YearView),
         (status = 200, description = "Corrected", body = crate::services::calendar_years::YearView),
         (status = 403, description = "Not an agency admin", body = ErrorBody),

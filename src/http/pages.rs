@@ -314,6 +314,7 @@ async fn unpublish_page(
 #[serde(deny_unknown_fields)]
 pub struct UnpublishManyRequest {
     /// 1–100 page ids.
+    #[schema(min_items = 1, max_items = 100)]
     pub page_ids: Vec<uuid::Uuid>,
 }
 

@@ -2,7 +2,7 @@
 
 use super::extract::{AgencyAdmin, JsonBody, Staff};
 use crate::domain::ids::UserId;
-use crate::domain::role::Role;
+use crate::domain::role::StaffRole;
 use crate::domain::username::Username;
 use crate::error::{AppResult, ErrorBody};
 use crate::services::RequestMeta;
@@ -33,7 +33,7 @@ pub struct CreateStaffRequest {
     #[schema(example = "张伟")]
     pub display_name: String,
     /// `agency_admin` or `account_manager`.
-    pub role: Role,
+    pub role: StaffRole,
     /// Mobile number merchants call (an account manager's is shown to their merchants).
     #[serde(default)]
     #[schema(example = "13912345678")]
@@ -108,7 +108,7 @@ async fn create_staff(
         &meta,
         username,
         display_name,
-        body.role,
+        body.role.into(),
         contact,
     )
     .await?;

@@ -14,7 +14,8 @@ use crate::services::wechat::push::{self, PushQuery};
 use crate::services::wechat::rollout::{self, RolloutView, StartRollout};
 use crate::services::wechat::templates::{self, CurrentTemplate, SetTemplate, Templates};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -149,27 +150,53 @@ pub struct AuthorizedQuery {
 
 /// Where WeChat's authorization page returns the merchant: exchanges the code (unless the
 /// `authorized` event already did) and answers the binding. No login: the signed,
-/// single-use `state` names the attempt.
+/// single-use `state` names the attempt. A browser (one that accepts `text/html`) is sent
+/// on to the console's mini-program screen with the outcome
+/// (`?authorized=ok`, or `?authorized=error&code=…&message=…` in its language).
 #[utoipa::path(tag = "wechat", params(AuthorizedQuery),
     responses((status = 200, description = "Bound", body = BindingView),
+        (status = 303, description = "A browser: on to `/console/miniprogram` with the outcome"),
         (status = 400, description = "`authorization_state_invalid`", body = ErrorBody),
         (status = 409, description = "`authorization_state_used`, `wechat_appid_mismatch`, `wechat_appid_taken`", body = ErrorBody),
         (status = 502, description = "`wechat_call_failed`", body = ErrorBody)))]
 #[get("/wechat/authorized")]
 async fn authorization_redirect(
+    req: HttpRequest,
     state: web::Data<AppState>,
     meta: RequestMeta,
     query: Query<AuthorizedQuery>,
-) -> AppResult<web::Json<BindingView>> {
-    Ok(web::Json(
-        binding::complete_redirect(
-            &state,
-            &meta,
-            query.state.as_deref(),
-            query.auth_code.as_deref(),
-        )
-        .await?,
-    ))
+) -> AppResult<HttpResponse> {
+    let outcome = binding::complete_redirect(
+        &state,
+        &meta,
+        query.state.as_deref(),
+        query.auth_code.as_deref(),
+    )
+    .await;
+    let browser = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !browser {
+        return outcome.map(|view| HttpResponse::Ok().json(view));
+    }
+    let query = match &outcome {
+        Ok(_) => "authorized=ok".to_owned(),
+        Err(e) => {
+            // Logged like any refusal; the console shows the message in the same words.
+            let message = e.message_in(crate::error::current_lang());
+            format!(
+                "authorized=error&code={}&message={}",
+                e.code().as_str(),
+                form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()
+            )
+        }
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/console/miniprogram?{query}")))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
 
 /// A link to WeChat's authorization page for the tenant's mini-program (merchant admin).

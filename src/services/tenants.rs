@@ -509,8 +509,10 @@ pub async fn get_tenant(state: &AppState, tenant: TenantId) -> AppResult<TenantV
 #[serde(deny_unknown_fields)]
 pub struct TenantFilter {
     /// `pending`, `active`, `frozen` or `deleted`.
+    #[param(pattern = "^(pending|active|frozen|deleted)$")]
     pub status: Option<String>,
     /// `overdue` or `takedown`.
+    #[param(pattern = "^(overdue|takedown)$")]
     pub hold: Option<String>,
     /// Tenants on any version of this plan.
     pub plan_id: Option<Uuid>,

@@ -236,6 +236,25 @@ async fn a_merchant_binds_its_mini_program_and_revocation_keeps_the_appid_mapped
         (status, forged["code"].as_str()),
         (400, Some("authorization_state_invalid"))
     );
+    // A browser is sent on to the console's mini-program screen with the outcome, in its
+    // language.
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_follow
+        .get(app.url(&redirect))
+        .header("Accept", "text/html,application/xhtml+xml")
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("/console/miniprogram?authorized=error&code=authorization_state_used&message=This+authorization+link"),
+        "{location}"
+    );
 
     // The `authorized` event arriving second changes nothing.
     let pushed = sim.flush_pushes().await.unwrap();

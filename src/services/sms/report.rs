@@ -78,6 +78,7 @@ pub struct MessageQuery {
     /// Only this batch.
     pub batch_id: Option<Uuid>,
     /// Only this status.
+    #[param(pattern = "^(queued|sending|submitted|delivered|undelivered|rejected|unknown)$")]
     pub status: Option<String>,
     /// 1–500, default 100.
     pub limit: Option<u64>,
@@ -206,8 +207,10 @@ pub async fn messages(
 #[serde(deny_unknown_fields)]
 pub struct SmsReportQuery {
     /// First month, `YYYY-MM` (Asia/Shanghai).
+    #[param(pattern = r"^2\d{3}-(0[1-9]|1[0-2])$", example = "2026-01")]
     pub from: String,
     /// Last month, `YYYY-MM`, at most 24 months after `from`.
+    #[param(pattern = r"^2\d{3}-(0[1-9]|1[0-2])$", example = "2026-12")]
     pub to: String,
     /// Staff: only this tenant.
     pub tenant_id: Option<Uuid>,

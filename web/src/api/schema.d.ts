@@ -2137,7 +2137,9 @@ export interface paths {
         /**
          * Where WeChat's authorization page returns the merchant: exchanges the code (unless the
          *     `authorized` event already did) and answers the binding. No login: the signed,
-         *     single-use `state` names the attempt.
+         *     single-use `state` names the attempt. A browser (one that accepts `text/html`) is sent
+         *     on to the console's mini-program screen with the outcome
+         *     (`?authorized=ok`, or `?authorized=error&code=…&message=…` in its language).
          */
         get: operations["authorization_redirect"];
         put?: never;
@@ -2839,7 +2841,7 @@ export interface components {
              */
             phone?: string | null;
             /** @description `agency_admin` or `account_manager`. */
-            role: components["schemas"]["Role"];
+            role: components["schemas"]["StaffRole"];
             /**
              * @description Login name: 3–64 of `a-z 0-9 . _ -` (stored lower-case).
              * @example zhang.wei
@@ -4354,6 +4356,11 @@ export interface components {
             /** @description Oldest first. */
             items: components["schemas"]["AccountView"][];
         };
+        /**
+         * @description The roles a staff account can have (what creating one accepts).
+         * @enum {string}
+         */
+        StaffRole: "agency_admin" | "account_manager";
         /** @description Input of a deploy. */
         StartDeploy: {
             /** @description Release automatically once the audit passes (default true). */
@@ -8673,9 +8680,15 @@ export interface operations {
     sms_report: {
         parameters: {
             query: {
-                /** @description First month, `YYYY-MM` (Asia/Shanghai). */
+                /**
+                 * @description First month, `YYYY-MM` (Asia/Shanghai).
+                 * @example 2026-01
+                 */
                 from: string;
-                /** @description Last month, `YYYY-MM`, at most 24 months after `from`. */
+                /**
+                 * @description Last month, `YYYY-MM`, at most 24 months after `from`.
+                 * @example 2026-12
+                 */
                 to: string;
                 /** @description Staff: only this tenant. */
                 tenant_id?: string | null;
@@ -13863,6 +13876,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["BindingView"];
                 };
+            };
+            /** @description A browser: on to `/console/miniprogram` with the outcome */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `authorization_state_invalid` */
             400: {
