@@ -5,7 +5,7 @@
 use crate::db;
 use crate::domain::contact::parse_name;
 use crate::domain::media::{MediaKind, is_whole, sniff};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, Localized};
 use crate::services::RequestMeta;
 use crate::services::audit::{self, AuditRecord};
 use crate::services::principals::CachedUser;
@@ -200,6 +200,10 @@ pub async fn set_logo(
         })
         .ok_or_else(|| {
             AppError::new(ErrorCode::UnsupportedFileType)
+                .with_message(Localized::new(
+                    "标志只接受 PNG、JPEG 或 WebP 图片。",
+                    "The logo must be a PNG, JPEG or WebP image.",
+                ))
                 .with_details(serde_json::json!({ "field": "file", "allowed": ["image/png", "image/jpeg", "image/webp"] }))
         })?;
     if !is_whole(&bytes, media.content_type) {

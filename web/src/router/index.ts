@@ -92,6 +92,24 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: ['agency_admin'], title: () => i18n.global.t('nav.staff') },
       },
       {
+        path: 'finance',
+        name: 'finance',
+        component: () => import('@/views/agency/finance/FinanceView.vue'),
+        meta: { roles: STAFF, title: () => i18n.global.t('nav.finance') },
+      },
+      {
+        path: 'branding',
+        name: 'branding',
+        component: () => import('@/views/agency/branding/BrandingView.vue'),
+        meta: { roles: ['agency_admin'], title: () => i18n.global.t('nav.branding') },
+      },
+      {
+        path: 'platform',
+        name: 'platform',
+        component: () => import('@/views/agency/platform/PlatformView.vue'),
+        meta: { roles: ['agency_admin'], title: () => i18n.global.t('nav.platform') },
+      },
+      {
         path: 'inbox',
         name: 'inbox',
         component: () => import('@/views/common/InboxView.vue'),
@@ -114,6 +132,38 @@ export const routes: RouteRecordRaw[] = [
         name: 'settings',
         component: () => import('@/views/settings/SettingsView.vue'),
         meta: { roles: MERCHANT, title: () => i18n.global.t('nav.settings') },
+      },
+      {
+        path: 'assets',
+        name: 'assets',
+        component: () => import('@/views/merchant/assets/AssetsView.vue'),
+        meta: { roles: MERCHANT, title: () => i18n.global.t('nav.assets') },
+      },
+      {
+        // WeChat's authorization page sends the browser back here (through the service's
+        // /wechat/authorized) with the outcome in the query.
+        path: 'miniprogram',
+        name: 'miniprogram',
+        component: () => import('@/views/merchant/miniprogram/MiniProgramView.vue'),
+        meta: { roles: MERCHANT, title: () => i18n.global.t('nav.miniProgram') },
+      },
+      {
+        path: 'sms',
+        name: 'sms',
+        component: () => import('@/views/merchant/sms/SmsView.vue'),
+        meta: { roles: ['merchant_admin'], title: () => i18n.global.t('nav.sms') },
+      },
+      {
+        path: 'editors',
+        name: 'editors',
+        component: () => import('@/views/merchant/editors/EditorsView.vue'),
+        meta: { roles: ['merchant_admin'], title: () => i18n.global.t('nav.editors') },
+      },
+      {
+        path: 'export',
+        name: 'export',
+        component: () => import('@/views/merchant/export/ExportView.vue'),
+        meta: { roles: ['merchant_admin'], title: () => i18n.global.t('nav.export') },
       },
       {
         // Lazy: the builder (forms, preview, drag and drop) never weighs on sign-in.

@@ -17,14 +17,22 @@ export type Area =
   | 'inbox'
   | 'home'
   | 'pages'
-  | 'settings';
+  | 'settings'
+  | 'assets'
+  | 'editors'
+  | 'export'
+  | 'miniprogram'
+  | 'sms'
+  | 'platform'
+  | 'finance'
+  | 'branding';
 
 /** The side navigation per role (CONSOLE.md; other areas come later). */
 export const AREAS_BY_ROLE: Readonly<Record<Role, readonly Area[]>> = {
-  agency_admin: ['dashboard', 'tenants', 'plans', 'lifecycle', 'audit', 'staff', 'inbox'],
-  account_manager: ['dashboard', 'tenants', 'plans', 'lifecycle', 'audit', 'inbox'],
-  merchant_admin: ['home', 'pages', 'settings', 'inbox'],
-  merchant_editor: ['home', 'pages', 'settings', 'inbox'],
+  agency_admin: ['dashboard', 'tenants', 'plans', 'finance', 'lifecycle', 'audit', 'staff', 'platform', 'branding', 'inbox'],
+  account_manager: ['dashboard', 'tenants', 'plans', 'finance', 'lifecycle', 'audit', 'inbox'],
+  merchant_admin: ['home', 'pages', 'settings', 'assets', 'miniprogram', 'sms', 'editors', 'export', 'inbox'],
+  merchant_editor: ['home', 'pages', 'settings', 'assets', 'miniprogram', 'inbox'],
 };
 
 export function isStaff(role: Role | null | undefined): boolean {

@@ -1,1 +1,0 @@
-import{t as e}from"./css-DQiwg5rt.js";import{$r as t,Ar as n,Ir as r,jr as i}from"./index-DdRYyRne.js";var a=r({__name:`FormError`,props:{message:{}},setup(r){return(a,o)=>{let s=e;return r.message?(t(),n(s,{key:0,type:`error`,"show-icon":``,closable:!1,title:r.message},null,8,[`title`])):i(``,!0)}}});export{a as t};

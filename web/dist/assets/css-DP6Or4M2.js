@@ -1,0 +1,1 @@
+import"./index-CR-wjW-z.js";import"./css-DWxWwpNO.js";

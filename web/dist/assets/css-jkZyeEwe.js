@@ -1,1 +1,0 @@
-import"./index-DdRYyRne.js";import"./css-BVl83JKg.js";

@@ -1,1 +1,0 @@
-import{a as e,mr as t,r as n,yi as r}from"./index-DdRYyRne.js";var i=t(`inbox`,()=>{let t=r(null);async function i(){try{let r=await e(n.GET(`/api/v1/inbox/unread-count`));t.value=r.unread}catch{}}function a(e){t.value=e}return{unread:t,refresh:i,set:a}});export{i as t};
