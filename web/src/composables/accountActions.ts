@@ -1,8 +1,7 @@
 /**
  * Disable, enable and a new one-time password for an account in a list (staff, merchant
- * editors): each asked for with its consequence, then done through `perform`. The words
- * come from `<prefix>.disableTitle`, `.disableConsequence`, `.disable`, `.disabled` (and
- * the same for `enable` and `reset`).
+ * editors): each asked for with its consequence, then done through `perform`. Each
+ * screen gives its own words (literal keys, so the translation test can check them).
  */
 import { computed, ref, shallowRef } from 'vue';
 import { useI18n } from 'vue-i18n';
@@ -13,12 +12,18 @@ type Account = Schemas['AccountView'];
 type Created = Schemas['CreatedAccount'];
 export type AccountAction = 'disable' | 'enable' | 'reset';
 
-/** The message saying an action was done (a reset shows the new password instead). */
-const DONE: Record<AccountAction, string> = { disable: 'disabled', enable: 'enabled', reset: 'reset' };
+/** What the confirmation and the success say about one action on one account. */
+export interface AccountActionWords {
+  title: string;
+  consequence: string;
+  confirm: string;
+  /** The success message (a reset shows the new password instead). */
+  done: string;
+}
 
 export interface AccountActionOptions {
-  /** Message prefix, e.g. `staff` or `merchant.editors`. */
-  prefix: string;
+  /** The words for `action` on the account named `name`. */
+  words: (action: AccountAction, name: string) => AccountActionWords;
   /** Calls the server; `reset` answers the new one-time password. */
   perform: (action: AccountAction, account: Account) => Promise<Created | void>;
   /** After a success (reload the list). */
@@ -29,6 +34,7 @@ export interface AccountActionOptions {
 
 export function useAccountActions(options: AccountActionOptions) {
   const { t } = useI18n();
+  const empty: AccountActionWords = { title: '', consequence: '', confirm: '', done: '' };
   const pending = shallowRef<{ action: AccountAction; account: Account } | null>(null);
   const confirmOpen = ref(false);
   const acting = ref(false);
@@ -42,13 +48,7 @@ export function useAccountActions(options: AccountActionOptions) {
 
   const confirmText = computed(() => {
     const p = pending.value;
-    if (!p) return { title: '', consequence: '', confirm: '' };
-    const name = nameOf(p.account);
-    return {
-      title: t(`${options.prefix}.${p.action}Title`, { name }),
-      consequence: t(`${options.prefix}.${p.action}Consequence`, { name }),
-      confirm: t(`${options.prefix}.${p.action}`),
-    };
+    return p ? options.words(p.action, nameOf(p.account)) : empty;
   });
 
   async function act(): Promise<void> {
@@ -58,7 +58,7 @@ export function useAccountActions(options: AccountActionOptions) {
     try {
       const created = await options.perform(p.action, p.account);
       if (created) reissued.value = created;
-      else toast.success(t(`${options.prefix}.${DONE[p.action]}`, { name: nameOf(p.account) }));
+      else toast.success(options.words(p.action, nameOf(p.account)).done);
       confirmOpen.value = false;
       options.done();
     } catch (e) {

@@ -163,8 +163,16 @@ describe('the agency screens against the binary', () => {
   });
 
   it('adds next year to the calendar: a Tuesday make-up day is refused at its field, then a valid year', async () => {
+    // Before the year is added, the tenant's deletion (10 working days after its freeze,
+    // in the new year) has no date: the calendar does not reach it.
+    const deletionOf = async () =>
+      ok(await adminApi.GET('/api/v1/lifecycle/plan', { params: { query: { days: 60 } } }), 'the plan')
+        .flatMap((d) => d.actions.map((a) => ({ ...a, date: d.date })))
+        .filter((a) => a.business_name === BUSINESS && (a.action === 'purge' || a.action === 'deletion_unscheduled'));
+    expect((await deletionOf()).map((a) => a.action)).toEqual(['deletion_unscheduled']);
     await page.getByTestId('nav-lifecycle').click();
     await page.getByTestId('years-table').waitFor();
+    await page.getByTestId('plan-table').getByTestId('deletion-unknown').first().waitFor();
     const before = ok(await adminApi.GET('/api/v1/calendar/years'), 'the calendar');
     if ((before.coverage_days_left ?? 0) < 60) await page.getByTestId('coverage-warning').waitFor();
     await shootBoth(page, 'lifecycle-calendar-years');
@@ -200,6 +208,10 @@ describe('the agency screens against the binary', () => {
     expect(await yearRow.textContent()).toContain('在此添加');
     const after = ok(await adminApi.GET('/api/v1/calendar/years'), 'the calendar');
     expect(after.years.map((y) => y.year)).toContain(NEXT_YEAR);
+    // With the year in force the deletion has its date, in the new year.
+    const deletion = await deletionOf();
+    expect(deletion.map((a) => a.action)).toEqual(['purge']);
+    expect(deletion[0]!.date.startsWith(String(NEXT_YEAR))).toBe(true);
     await yearRow.locator('.el-table__expand-icon').click();
     await page.getByTestId('years-table').getByText(`${SATURDAY} 周六`).waitFor();
     await shootBoth(page, 'lifecycle-calendar-added');
@@ -214,9 +226,11 @@ describe('the agency screens against the binary', () => {
     expect(freeze).toBeDefined();
     await page.getByTestId('plan-table').getByText(BUSINESS).first().waitFor();
     await page.getByTestId('plan-table').getByText('冻结', { exact: true }).first().waitFor();
-    if (plan.some((d) => d.actions.some((a) => a.action === 'deletion_unscheduled'))) {
-      await page.getByTestId('deletion-unknown').first().waitFor();
-    }
+    // The deletion date that appeared with the new year is in the table.
+    const purge = plan.find((d) => d.actions.some((a) => a.action === 'purge' && a.business_name === BUSINESS));
+    expect(purge).toBeDefined();
+    await page.getByTestId('plan-table').getByText('删除数据', { exact: true }).first().waitFor();
+    await page.getByTestId('plan-table').getByText(purge!.date).first().waitFor();
     await shootBoth(page, 'lifecycle-table');
 
     await page.getByTestId('view-calendar').click();

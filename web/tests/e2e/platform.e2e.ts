@@ -505,6 +505,27 @@ describe('the platform screens against the binary and the WeChat simulator', () 
     watch.assertClean();
   });
 
+  it('shows each of these steps in the audit log', async () => {
+    const steps = [
+      'platform.template_set',
+      'rollout.started',
+      'rollout.paused',
+      'job.retried',
+      'notification.broadcast',
+      'sms.template_created',
+      'branding.changed',
+      'staff.contact_changed',
+    ];
+    for (const action of steps) {
+      await page.goto(`${server.origin}/console/audit?action=${action}`);
+      await page.getByTestId('audit-table').locator('code', { hasText: action }).first().waitFor();
+    }
+    await page.goto(`${server.origin}/console/audit?action=rollout.`);
+    await page.getByTestId('audit-table').locator('code', { hasText: 'rollout.started' }).first().waitFor();
+    await shootBoth(page, 'platform-audit');
+    watch.assertClean();
+  });
+
   it("shows an account manager no admin-only screen (navigation or address) and only their tenants' money", async () => {
     const amContext = await watch.newContext(browser);
     const amPage = await amContext.newPage();

@@ -15,7 +15,7 @@ function harness(perform: Parameters<typeof useAccountActions>[0]['perform'], do
   mount(
     defineComponent({
       setup() {
-        actions = useAccountActions({ prefix: 'staff', perform, done, failed });
+        actions = useAccountActions({ words: (action, name) => ({ title: `${action} ${name}`, consequence: `consequence of ${action}`, confirm: action, done: `${action}d` }), perform, done, failed });
         return () => h('div');
       },
     }),

@@ -105,6 +105,33 @@ describe('saving', () => {
     expect(saver.revision.value).toBe(2);
     scope.stop();
   });
+
+  it('does not save by itself while the tenant state closes writes, and reports a refused save', async () => {
+    vi.useFakeTimers();
+    const scope = effectScope();
+    const page = shallowRef<WorkingPage | null>(working('A'));
+    let closed = true;
+    const failures: unknown[] = [];
+    const saver = scope.run(() =>
+      usePageSaver(() => PAGE_ID, page, () => 'oops', { idleMs: 2000, writesClosed: () => closed, onFailure: (e) => failures.push(e) }),
+    )!;
+    saver.adopt(view(1), working('A'));
+    page.value = working('B');
+    await nextTick();
+    await vi.advanceTimersByTimeAsync(2500);
+    await flushPromises();
+    expect(requests).toHaveLength(0);
+    // The edit is kept in this browser meanwhile.
+    expect(readDraft(PAGE_ID)?.page).toEqual(working('B'));
+
+    // Open again as far as the console knew, but the server refuses (frozen since).
+    closed = false;
+    answer = () => json(403, { code: 'tenant_frozen', message: 'frozen' });
+    expect(await saver.save()).toBe(false);
+    expect(failures).toHaveLength(1);
+    expect((failures[0] as { code: string }).code).toBe('tenant_frozen');
+    scope.stop();
+  });
 });
 
 describe('the preview', () => {

@@ -15,6 +15,8 @@ export interface CanvasContext {
   shift(id: string, delta: number): void;
   duplicate(id: string): void;
   remove(id: string): void;
+  /** True while the tenant's state closes writes: the page is shown, nothing moves or changes. */
+  readonly?: Ref<boolean>;
 }
 
 const KEY: InjectionKey<CanvasContext> = Symbol('canvas');

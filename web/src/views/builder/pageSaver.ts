@@ -46,6 +46,10 @@ export function usePageSaver(
     idleMs?: number;
     /** While a kept copy from an earlier session awaits the merchant's decision, it is not overwritten. */
     holdLocalCopy?: () => boolean;
+    /** While the tenant's state closes writes, idle saves would only be refused: skip them. */
+    writesClosed?: () => boolean;
+    /** Told of every failed save (a refusal for the tenant's state reloads it). */
+    onFailure?: (error: unknown) => void;
   } = {},
 ): PageSaver {
   const revision = ref(0);
@@ -82,7 +86,7 @@ export function usePageSaver(
   });
 
   async function autosave(): Promise<void> {
-    if (saving.value || conflict.value || !changedSinceAttempt) return;
+    if (saving.value || conflict.value || !changedSinceAttempt || options.writesClosed?.()) return;
     await save();
   }
 
@@ -111,6 +115,7 @@ export function usePageSaver(
       if (!dirty.value && !options.holdLocalCopy?.()) clearDraft(pageId());
       return true;
     } catch (e) {
+      options.onFailure?.(e);
       if (e instanceof ApiProblem && e.status === 412) {
         const details = (e.details ?? {}) as { current_revision?: unknown };
         conflict.value = { currentRevision: typeof details.current_revision === 'number' ? details.current_revision : null };

@@ -1,0 +1,1 @@
+import"./index-akvJpdv7.js";import"./css-qGyfdExX.js";

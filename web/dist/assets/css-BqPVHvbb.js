@@ -1,1 +1,0 @@
-import"./index-CR-wjW-z.js";
