@@ -46,8 +46,65 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    /// What the job workers, the scheduler and the sync tasks use: the same state with
+    /// outbound clients of their own (see [`background_state`]).
+    background: AppState,
     scheduler: Arc<Scheduler>,
     registry: Arc<JobRegistry>,
+    stop: StopHandle,
+}
+
+/// Stops the application: at once the workers stop claiming and the scheduler stops,
+/// while the HTTP server drains its requests; the stop takes the longer of the HTTP
+/// drain and the running jobs' grace, not their sum. SIGTERM and SIGINT use it too.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: ServerHandle,
+    background: tokio::sync::watch::Sender<bool>,
+}
+
+impl StopHandle {
+    /// Stops (gracefully: requests drain, running jobs get their grace) and returns when
+    /// the HTTP server has stopped.
+    pub async fn stop(&self, graceful: bool) {
+        self.background.send_replace(true);
+        self.server.stop(graceful).await;
+    }
+
+    fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.background.subscribe()
+    }
+}
+
+/// The state background work runs with: the same caches and data, but connections of its
+/// own — WeChat, SMS and S3 clients and, on PostgreSQL, database pools. A pooled
+/// connection belongs to the runtime that opened it; the HTTP workers' runtimes end first
+/// at a stop, and a job reusing one of their connections would lose its call or its query
+/// at that moment ("dispatch task is gone", "the Tokio context is being shut down").
+/// SQLite connections run on threads of their own and are shared.
+async fn background_state(
+    state: &AppState,
+    settings: &Settings,
+    secrets: &Secrets,
+) -> anyhow::Result<AppState> {
+    let mut background = state.clone();
+    if settings.uses_postgres() {
+        let mut own = settings.clone();
+        // A connection per worker, the scheduler, the sync tasks and a spare.
+        own.database.max_connections =
+            (settings.jobs.workers as u32 + 4).min(settings.database.max_connections.max(1));
+        let url = settings.database_url();
+        background.db = db::connect(&url, &own).await?;
+        background.read_db = db::connect_reader(&url, &own, &background.db).await?;
+    }
+    background.wechat =
+        crate::services::wechat::WechatPlatform::from_config(settings, secrets)?.map(Arc::new);
+    background.sms =
+        crate::services::sms::SmsPlatform::from_config(settings, secrets)?.map(Arc::new);
+    if state.store.backend() != "local" {
+        background.store = object_store(settings, secrets).await?;
+    }
+    Ok(background)
 }
 
 /// Builds the shared state (database pool, keys, caches) without the HTTP server; the CLI
@@ -125,6 +182,43 @@ pub async fn build_state(
         state.metrics.calendar_coverage_days.set(days_left);
     }
     Ok(state)
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C) and stops gracefully; a second signal stops at once.
+async fn stop_on_signal(stop: StopHandle) {
+    wait_for_signal().await;
+    tracing::info!("stop signal received: stopping gracefully");
+    let graceful = tokio::spawn({
+        let stop = stop.clone();
+        async move { stop.stop(true).await }
+    });
+    wait_for_signal().await;
+    tracing::warn!("second stop signal: stopping now");
+    graceful.abort();
+    stop.stop(false).await;
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The product's sweeps, in the order every tick runs them.
@@ -243,20 +337,31 @@ impl Application {
         }
         let openapi = Arc::new(http::openapi_document());
         let routes = Arc::new(http::fallback::RouteTable::from_openapi(&openapi));
+        let background = background_state(&state, &settings, &secrets).await?;
         let app_state = state.clone();
+        // Signals are ours (see `run_until_stopped`): actix's own handling would stop the
+        // HTTP server first and the workers only after it drained.
         let mut server =
             HttpServer::new(move || http::app(app_state.clone(), openapi.clone(), routes.clone()))
                 .listen(listener)?
+                .disable_signals()
                 .shutdown_timeout(settings.server.shutdown_timeout_secs);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
+        let server = server.run();
+        let stop = StopHandle {
+            server: server.handle(),
+            background: tokio::sync::watch::channel(false).0,
+        };
         Ok(Self {
             port,
-            server: server.run(),
+            server,
             state,
+            background,
             scheduler: Arc::new(scheduler),
             registry: Arc::new(registry),
+            stop,
         })
     }
 
@@ -275,40 +380,53 @@ impl Application {
         self.scheduler.clone()
     }
 
-    /// A handle that stops the HTTP server (graceful: workers and scheduler stop too).
-    pub fn server_handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// A handle that stops the application (see [`StopHandle`]).
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
     }
 
-    /// Serves until the server stops (SIGTERM/SIGINT or a handle's `stop`); then stops
-    /// claiming jobs, lets running jobs finish or releases them, and stops the scheduler.
+    /// Serves until stopped (SIGTERM/SIGINT or a [`StopHandle`]). At the stop, at once:
+    /// the workers stop claiming (a running job gets its grace, then is released without
+    /// counting an attempt), the scheduler and the sync tasks stop, and the HTTP server
+    /// drains; it returns when all of them have.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let settings = self.state.settings.clone();
         let workers = WorkerPool::spawn(
-            self.state.clone(),
+            self.background.clone(),
             self.registry.clone(),
             settings.jobs.workers,
         );
-        let (stop_scheduler, scheduler_rx) = tokio::sync::watch::channel(false);
-        let scheduler_rx_for_sync = scheduler_rx.clone();
-
+        let stopping = self.stop.stopping();
         let scheduler_task = settings.scheduler.enabled.then(|| {
             self.scheduler
                 .clone()
-                .spawn_loop(self.state.clone(), scheduler_rx)
+                .spawn_loop(self.background.clone(), stopping.clone())
         });
         let sync_tasks =
-            crate::services::client_sync::spawn(self.state.clone(), scheduler_rx_for_sync);
-        let served = self.server.await;
-        tracing::info!("HTTP server stopped; stopping job workers and the scheduler");
-        let _ = stop_scheduler.send(true);
-        workers.shutdown().await;
-        if let Some(task) = scheduler_task {
-            let _ = task.await;
-        }
-        for task in sync_tasks {
-            let _ = task.await;
-        }
+            crate::services::client_sync::spawn(self.background.clone(), stopping.clone());
+        let signals = tokio::spawn(stop_on_signal(self.stop.clone()));
+        let background_stop = async {
+            let mut stopping = stopping.clone();
+            let _ = stopping.wait_for(|s| *s).await;
+            tracing::info!("stopping: job workers stop claiming; the scheduler stops");
+            workers.shutdown().await;
+            if let Some(task) = scheduler_task {
+                let _ = task.await;
+            }
+            for task in sync_tasks {
+                let _ = task.await;
+            }
+        };
+        let server = async {
+            let served = self.server.await;
+            // A server stopped by other means (a fatal error) stops the background too.
+            self.stop.background.send_replace(true);
+            tracing::info!("HTTP server stopped");
+            served
+        };
+        let (served, ()) = tokio::join!(server, background_stop);
+        signals.abort();
+        self.background.db.clone().close().await.ok();
         self.state.db.clone().close().await.ok();
         served.map_err(Into::into)
     }

@@ -24,6 +24,7 @@ pub struct Model {
     pub requested_by: Option<Uuid>,
     pub rollout_id: Option<Uuid>,
     pub driver_until: Option<DateTimeUtc>,
+    pub driver_job_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,

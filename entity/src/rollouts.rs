@@ -14,6 +14,7 @@ pub struct Model {
     pub concurrency: i32,
     pub per_minute: i32,
     pub driver_until: Option<DateTimeUtc>,
+    pub driver_job_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

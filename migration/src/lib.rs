@@ -17,6 +17,7 @@ mod m20261207_000011_contracts_end_with_tenant;
 mod m20261207_000012_instance_facts;
 mod m20261207_000013_asset_usage;
 mod m20261207_000014_staff_contact_branding;
+mod m20261207_000015_driver_job;
 
 /// Runs every migration of weapp-builder in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_instance_facts::Migration),
             Box::new(m20261207_000013_asset_usage::Migration),
             Box::new(m20261207_000014_staff_contact_branding::Migration),
+            Box::new(m20261207_000015_driver_job::Migration),
         ]
     }
 }

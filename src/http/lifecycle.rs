@@ -33,10 +33,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 const EXPORTERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::MerchantAdmin];
 
-/// Requests an export of everything the tenant owns (any state but deleted; frozen tenants
-/// too). A job builds the zip; poll the list for its link.
+/// Requests an export of everything the tenant owns (any state, frozen tenants too, until
+/// the deletion is due). A job builds the zip; poll the list for its link.
 #[utoipa::path(tag = "lifecycle", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
-    responses((status = 202, description = "Queued", body = ExportView), (status = 403, description = "Not a merchant admin or the tenant's staff", body = ErrorBody), (status = 404, description = "No such tenant", body = ErrorBody)))]
+    responses((status = 202, description = "Queued", body = ExportView), (status = 403, description = "Not a merchant admin or the tenant's staff", body = ErrorBody), (status = 404, description = "No such tenant", body = ErrorBody), (status = 409, description = "`tenant_deletion_due`: the tenant's data is due for deletion (`details.delete_after`)", body = ErrorBody)))]
 #[post("/tenants/{tenant_id}/exports")]
 async fn request_export(
     state: web::Data<AppState>,

@@ -26,6 +26,14 @@ pub enum JobError {
     Retry(anyhow::Error),
     /// Retrying cannot help: `dead` now.
     Permanent(anyhow::Error),
+    /// Not a failure: something else must happen first (another holder finishes, the
+    /// tenant's running jobs end). The same job runs again at `at`, its attempt not counted.
+    Later {
+        /// When to look again.
+        at: chrono::DateTime<chrono::Utc>,
+        /// What it waits for (logged).
+        why: String,
+    },
 }
 
 impl<E: Into<anyhow::Error>> From<E> for JobError {

@@ -329,8 +329,24 @@ impl JobQueue {
         id: Uuid,
         worker: &str,
     ) -> Result<(), DbErr> {
+        self.release_until(conn, id, worker, None).await
+    }
+
+    /// Gives a held job back without counting the attempt, to run again at `at` (or as soon
+    /// as a worker is free).
+    pub async fn release_until(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: Uuid,
+        worker: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), DbErr> {
         let now = self.clock.now();
-        jobs::Entity::update_many()
+        let mut update = jobs::Entity::update_many();
+        if let Some(at) = at {
+            update = update.col_expr(jobs::Column::RunAt, Expr::value(at));
+        }
+        update
             .col_expr(jobs::Column::Status, Expr::value(status::QUEUED))
             .col_expr(
                 jobs::Column::Attempts,

@@ -170,6 +170,16 @@ async fn run_claimed(
             Some(Ok(Err(JobError::Permanent(e)))) => {
                 record_failure(state, worker_id, &job, &format!("{e:#}"), true).await
             }
+            Some(Ok(Err(JobError::Later { at, why }))) => {
+                tracing::debug!(duration_ms, %at, why, "job waits; it runs again later");
+                if let Err(e) = state
+                    .jobs
+                    .release_until(&state.db, job.id, worker_id, Some(at))
+                    .await
+                {
+                    tracing::error!(error = %e, "rescheduling the job failed");
+                }
+            }
             Some(Err(_panic)) => {
                 record_failure(state, worker_id, &job, "the job handler panicked", false).await
             }

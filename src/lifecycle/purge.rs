@@ -3,13 +3,23 @@
 //! 1. re-checks under the tenant's row lock that it is still frozen and due — a renewal
 //!    paid before `delete_after` reopened it, and from `delete_after` on renewals are
 //!    refused, so after this check nothing can bring the tenant back;
-//! 2. deletes every object under `tenants/<id>/`, listed and deleted in batches;
-//! 3. in one transaction, under the lock again, deletes the tenant's rows from every table
+//! 2. waits (the job runs again later, no attempt counted) while a job of the tenant is
+//!    running under a live lease: from the deletion time on no tenant job writes (an
+//!    export checks [`deletion_due`] before it starts, while it reads and before it
+//!    stores), so the wait is short, and a job of a killed process stops counting once
+//!    its lease runs out;
+//! 3. deletes every object under `tenants/<id>/`, listed and deleted in batches;
+//! 4. in one transaction, under the lock again, deletes the tenant's rows from every table
 //!    with a `tenant_id` column except the survivors, turns the tenant row into the
-//!    tombstone, sets `deleted` and audits;
-//! 4. deletes objects once more (an export finishing during the purge).
+//!    tombstone, sets `deleted` and audits — jobs without a tenant that write tenant rows
+//!    (notice delivery) take the same lock in their write transaction and skip a deleted
+//!    tenant;
+//! 5. deletes objects once more and removes what no listing shows (a folder store's
+//!    temporary files of writes killed mid-way, its empty folders).
 //!
-//! Every step is idempotent, so a crash anywhere is healed by the next run.
+//! Every step is idempotent, so a crash anywhere is healed by the next run; a run that
+//! finds the tenant deleted sweeps its objects again and fails (to be retried) while any
+//! is left.
 
 use super::tenant_data::purge_order;
 use crate::db;
@@ -27,7 +37,7 @@ use crate::storage::tenant_prefix;
 use chrono::{DateTime, Utc};
 use entity::tenants;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
 use std::collections::BTreeMap;
 
 /// Job kind of one tenant's purge.
@@ -49,8 +59,15 @@ pub enum PurgeOutcome {
         /// Objects deleted.
         objects: usize,
     },
-    /// Already deleted by an earlier run.
+    /// Already deleted by an earlier run (its objects swept again).
     AlreadyDeleted,
+    /// Jobs of the tenant are still running: try again at the time given.
+    WaitingForJobs {
+        /// How many.
+        running: u64,
+        /// When to look again (the latest of their leases, at most a minute away).
+        until: DateTime<Utc>,
+    },
     /// Not due (renewed, or not frozen, or before `delete_after`): nothing done.
     NotDue(&'static str),
 }
@@ -65,6 +82,12 @@ fn not_due(row: &tenants::Model, now: DateTime<Utc>) -> Option<&'static str> {
         Some(at) if now < at => Some("before delete_after"),
         Some(_) => None,
     }
+}
+
+/// Whether the tenant's data is due for deletion at `now` (or already deleted): from then
+/// on nothing of the tenant may be written — no export starts or stores, no job adds rows.
+pub fn deletion_due(row: &tenants::Model, now: DateTime<Utc>) -> bool {
+    row.status == TenantStatus::Deleted.as_str() || not_due(row, now).is_none()
 }
 
 /// Enqueues a purge for every frozen tenant whose `delete_after` has come. Returns how
@@ -91,6 +114,63 @@ pub async fn enqueue_due(state: &AppState, now: DateTime<Utc>) -> AppResult<u64>
         return Ok(0);
     }
     Ok(state.jobs.enqueue_many(&state.db, jobs).await?)
+}
+
+/// Jobs of the tenant running under a live lease, and when the last lease ends. Inside
+/// the purge's transaction it locks the tenant's job rows, so no worker claims one of them
+/// between this look and their deletion (claims skip locked rows).
+async fn running_jobs(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> AppResult<Option<PurgeOutcome>> {
+    let jobs = entity::jobs::Entity::find()
+        .filter(entity::jobs::Column::TenantId.eq(tenant.0))
+        .lock_exclusive()
+        .all(conn)
+        .await?;
+    let running: Vec<DateTime<Utc>> = jobs
+        .iter()
+        .filter(|j| j.status == crate::jobs::queue::status::RUNNING)
+        .filter_map(|j| j.locked_until)
+        .filter(|until| *until > now)
+        .collect();
+    let Some(last) = running.iter().max().copied() else {
+        return Ok(None);
+    };
+    let until = last.clamp(
+        now + chrono::Duration::seconds(1),
+        now + chrono::Duration::minutes(1),
+    );
+    tracing::info!(tenant.id = %tenant, running = running.len(), %until, "purge waits for the tenant's running jobs");
+    Ok(Some(PurgeOutcome::WaitingForJobs {
+        running: running.len() as u64,
+        until,
+    }))
+}
+
+/// Deletes every object of the tenant and whatever else is left under its prefix; fails
+/// while something is left (the job retries).
+async fn sweep_objects(state: &AppState, tenant: TenantId) -> AppResult<usize> {
+    let prefix = tenant_prefix(tenant.0);
+    let deleted = delete_objects(state, tenant).await?;
+    state
+        .store
+        .remove_leftovers(&prefix)
+        .await
+        .map_err(AppError::internal)?;
+    let left = state
+        .store
+        .list(&prefix, None, 1)
+        .await
+        .map_err(AppError::internal)?;
+    if !left.is_empty() {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "objects of the purged tenant appeared while sweeping ({})",
+            left[0]
+        )));
+    }
+    Ok(deleted)
 }
 
 async fn delete_objects(state: &AppState, tenant: TenantId) -> AppResult<usize> {
@@ -120,18 +200,16 @@ pub async fn purge(state: &AppState, tenant: TenantId) -> AppResult<PurgeOutcome
         let (row, _) = lock_snapshot(&txn, tenant).await?;
         txn.commit().await?;
         if row.status == TenantStatus::Deleted.as_str() {
-            // A purge that stopped after its commit left objects or empty folders.
-            delete_objects(state, tenant).await?;
-            state
-                .store
-                .remove_empty(&tenant_prefix(tenant.0))
-                .await
-                .map_err(AppError::internal)?;
+            // A purge that stopped after its commit left objects or a killed write's file.
+            sweep_objects(state, tenant).await?;
             return Ok(PurgeOutcome::AlreadyDeleted);
         }
         if let Some(why) = not_due(&row, now) {
             return Ok(PurgeOutcome::NotDue(why));
         }
+    }
+    if let Some(waiting) = running_jobs(&state.db, tenant, now).await? {
+        return Ok(waiting);
     }
     let mut objects = delete_objects(state, tenant).await?;
     state.faults.check(PURGE_FAULT)?;
@@ -140,11 +218,18 @@ pub async fn purge(state: &AppState, tenant: TenantId) -> AppResult<PurgeOutcome
     let (row, before) = lock_snapshot(&txn, tenant).await?;
     if row.status == TenantStatus::Deleted.as_str() {
         txn.commit().await?;
+        sweep_objects(state, tenant).await?;
         return Ok(PurgeOutcome::AlreadyDeleted);
     }
     if let Some(why) = not_due(&row, now) {
         txn.commit().await?;
         return Ok(PurgeOutcome::NotDue(why));
+    }
+    // A job claimed while the objects went may have stored something: look again, with
+    // the job rows locked; the next run deletes what it stored.
+    if let Some(waiting) = running_jobs(&txn, tenant, now).await? {
+        txn.commit().await?;
+        return Ok(waiting);
     }
     let backend = txn.get_database_backend();
     let mut rows = BTreeMap::new();
@@ -262,12 +347,7 @@ pub async fn purge(state: &AppState, tenant: TenantId) -> AppResult<PurgeOutcome
     if let Some(appid) = &row.appid {
         state.client_cache.invalidate_appid(appid);
     }
-    objects += delete_objects(state, tenant).await?;
-    state
-        .store
-        .remove_empty(&tenant_prefix(tenant.0))
-        .await
-        .map_err(AppError::internal)?;
+    objects += sweep_objects(state, tenant).await?;
     tracing::info!(tenant.id = %tenant, objects, rows = ?rows, "tenant purged");
     Ok(PurgeOutcome::Purged { rows, objects })
 }
@@ -290,6 +370,12 @@ impl JobHandler for PurgeHandler {
             let outcome = purge(state, TenantId(tenant))
                 .await
                 .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;
+            if let PurgeOutcome::WaitingForJobs { running, until } = outcome {
+                return Err(JobError::Later {
+                    at: until,
+                    why: format!("{running} job(s) of the tenant still running"),
+                });
+            }
             tracing::info!(tenant.id = %tenant, outcome = ?outcome, "purge job done");
             Ok(())
         })

@@ -29,6 +29,12 @@ use uuid::Uuid;
 /// Job kind that builds one export.
 pub const EXPORT_JOB: &str = "tenant.export";
 
+/// Pause point: the zip is built, not yet stored (purge race tests).
+pub const EXPORT_BEFORE_STORE: &str = "export.before_store";
+
+/// Block point inside the compression (tests that it runs off the async workers).
+pub const EXPORT_COMPRESSING: &str = "export.compressing";
+
 /// Tables left out of an export: the job queue (internal), sessions and refresh tokens
 /// (credentials), and earlier exports.
 const NOT_EXPORTED: &[&str] = &["jobs", "sessions", "refresh_tokens", "exports"];
@@ -107,7 +113,8 @@ fn view(state: &AppState, row: exports::Model) -> AppResult<ExportView> {
     })
 }
 
-/// Requests an export of `tenant` (any state but deleted). Audited.
+/// Requests an export of `tenant` (any state until its deletion is due: then 409
+/// `tenant_deletion_due`). Audited.
 pub async fn request(
     state: &AppState,
     actor: &CachedUser,
@@ -121,6 +128,10 @@ pub async fn request(
         .await?
         .filter(|t| t.status != TenantStatus::Deleted.as_str())
         .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    if crate::lifecycle::purge::deletion_due(&row, now) {
+        return Err(AppError::new(ErrorCode::TenantDeletionDue)
+            .with_details(serde_json::json!({ "delete_after": row.delete_after })));
+    }
     let export = exports::Model {
         id: Uuid::now_v7(),
         tenant_id: row.id,
@@ -283,34 +294,71 @@ async fn rows_as_json(
         .collect()
 }
 
-/// The export being written: a zip in memory with JSON and byte entries.
+/// The export being written: entries go to a zip built in memory on a blocking thread, so
+/// deflating hundreds of megabytes never holds an async worker (the scheduler and other
+/// jobs share them).
 struct ExportZip {
-    zip: zip::ZipWriter<std::io::Cursor<Vec<u8>>>,
+    entries: Option<tokio::sync::mpsc::Sender<(String, Vec<u8>)>>,
+    writer: tokio::task::JoinHandle<AppResult<Vec<u8>>>,
 }
 
 impl ExportZip {
-    fn new() -> Self {
+    fn start(faults: std::sync::Arc<crate::services::faults::FaultPoints>) -> Self {
+        // A few entries in flight: reading the next object overlaps compressing this one.
+        let (entries, mut received) = tokio::sync::mpsc::channel::<(String, Vec<u8>)>(4);
+        let writer = tokio::task::spawn_blocking(move || {
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            while let Some((name, bytes)) = received.blocking_recv() {
+                faults.block(EXPORT_COMPRESSING);
+                zip.start_file(name, options).map_err(AppError::internal)?;
+                zip.write_all(&bytes).map_err(AppError::internal)?;
+            }
+            Ok(zip.finish().map_err(AppError::internal)?.into_inner())
+        });
         Self {
-            zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())),
+            entries: Some(entries),
+            writer,
         }
     }
 
-    fn bytes(&mut self, name: &str, bytes: &[u8]) -> AppResult<()> {
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        self.zip
-            .start_file(name, options)
-            .map_err(AppError::internal)?;
-        self.zip.write_all(bytes).map_err(AppError::internal)
+    async fn bytes(&mut self, name: &str, bytes: Vec<u8>) -> AppResult<()> {
+        let sent = match &self.entries {
+            Some(entries) => entries.send((name.to_owned(), bytes)).await.is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        // The writer stopped: its own error says why.
+        self.entries = None;
+        match (&mut self.writer).await.map_err(AppError::internal)? {
+            Err(e) => Err(e),
+            Ok(_) => Err(AppError::internal(anyhow::anyhow!(
+                "the zip writer stopped"
+            ))),
+        }
     }
 
-    fn json(&mut self, name: &str, value: &serde_json::Value) -> AppResult<()> {
+    async fn json(&mut self, name: &str, value: &serde_json::Value) -> AppResult<()> {
         let text = serde_json::to_vec_pretty(value).map_err(AppError::internal)?;
-        self.bytes(name, &text)
+        self.bytes(name, text).await
     }
 
-    fn finish(self) -> AppResult<Vec<u8>> {
-        Ok(self.zip.finish().map_err(AppError::internal)?.into_inner())
+    async fn finish(mut self) -> AppResult<Vec<u8>> {
+        self.entries = None;
+        self.writer.await.map_err(AppError::internal)?
+    }
+}
+
+/// Refuses (409 `tenant_deletion_due`) once the tenant's deletion is due: from then on the
+/// purge owns the tenant's data and an export neither starts nor stores.
+async fn ensure_not_deleting(state: &AppState, tenant: TenantId) -> AppResult<()> {
+    let row = tenants::Entity::find_by_id(tenant.0).one(&state.db).await?;
+    match row {
+        Some(row) if !crate::lifecycle::purge::deletion_due(&row, state.clock.now()) => Ok(()),
+        _ => Err(AppError::new(ErrorCode::TenantDeletionDue)),
     }
 }
 
@@ -334,19 +382,22 @@ pub async fn build(state: &AppState, id: Uuid) -> AppResult<()> {
     let Some(tenant_row) = tenants::Entity::find_by_id(tenant.0).one(&state.db).await? else {
         return Ok(());
     };
-    let mut out = ExportZip::new();
-    out.bytes("README.md", README.as_bytes())?;
+    ensure_not_deleting(state, tenant).await?;
+    let mut out = ExportZip::start(state.faults.clone());
+    out.bytes("README.md", README.as_bytes().to_vec()).await?;
 
     let mut tables = serde_json::Map::new();
     let tenant_rows = rows_as_json(&state.db, "tenants", tenant, "id").await?;
-    out.json("data/tenants.json", &serde_json::json!(tenant_rows))?;
+    out.json("data/tenants.json", &serde_json::json!(tenant_rows))
+        .await?;
     for table in tables_with_tenant_id(&state.db).await? {
         if NOT_EXPORTED.contains(&table.as_str()) {
             continue;
         }
         let rows = rows_as_json(&state.db, &table, tenant, "tenant_id").await?;
         tables.insert(table.clone(), rows.len().into());
-        out.json(&format!("data/{table}.json"), &serde_json::json!(rows))?;
+        out.json(&format!("data/{table}.json"), &serde_json::json!(rows))
+            .await?;
     }
 
     let pages = readable::pages(state, tenant, &mut out).await?;
@@ -369,8 +420,13 @@ pub async fn build(state: &AppState, id: Uuid) -> AppResult<()> {
             "other_objects": objects,
             "tables": tables,
         }),
-    )?;
-    let bytes = out.finish()?;
+    )
+    .await?;
+    let bytes = out.finish().await?;
+    state.faults.pause(EXPORT_BEFORE_STORE).await;
+    // The purge waits for this job while it runs; from the deletion time on it stores
+    // nothing, so whatever it stored before is swept with the rest.
+    ensure_not_deleting(state, tenant).await?;
     let key = tenant_key(tenant.0, "exports", &format!("{id}.zip"));
     let size = bytes.len() as i64;
     state
@@ -523,7 +579,8 @@ mod readable {
                     "published": published,
                     "earlier_versions": earlier,
                 }),
-            )?;
+            )
+            .await?;
             index.push(json!({
                 "slug": page.slug,
                 "title": page.title,
@@ -554,7 +611,8 @@ mod readable {
                 "app_config": rendered(row.app_config),
                 "updated_at": row.updated_at,
             }),
-        )?;
+        )
+        .await?;
         Ok(Some("settings.json"))
     }
 
@@ -587,13 +645,15 @@ mod readable {
             let Some(last) = keys.last().cloned() else {
                 break;
             };
+            // A long read stops as soon as the tenant's deletion comes due.
+            super::ensure_not_deleting(state, tenant).await?;
             for key in keys.iter().filter(|k| !k.starts_with(&exports_prefix)) {
                 let Some(bytes) = state.store.get(key).await.map_err(AppError::internal)? else {
                     continue;
                 };
                 if let Some(asset) = named.get(key) {
                     let file = asset_file(&asset.original_name, asset.id, &asset.content_type);
-                    out.bytes(&file, &bytes)?;
+                    out.bytes(&file, bytes).await?;
                     index.push(json!({
                         "id": asset.id,
                         "name": asset.original_name,
@@ -609,8 +669,9 @@ mod readable {
                 } else {
                     out.bytes(
                         &format!("objects/{}", key.trim_start_matches(&prefix)),
-                        &bytes,
-                    )?;
+                        bytes,
+                    )
+                    .await?;
                     others += 1;
                 }
             }
@@ -661,10 +722,15 @@ impl JobHandler for ExportHandler {
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let id = job.payload_uuid("export_id")?;
-            build(state, id)
-                .await
-                .map_err(|e| JobError::Retry(anyhow::anyhow!("{e:?}")))?;
-            Ok(())
+            match build(state, id).await {
+                Ok(()) => Ok(()),
+                // The purge owns the tenant now: the export ends without writing anything.
+                Err(e) if e.code() == ErrorCode::TenantDeletionDue => {
+                    tracing::info!(export.id = %id, "export stopped: the tenant's deletion is due");
+                    Ok(())
+                }
+                Err(e) => Err(JobError::Retry(anyhow::anyhow!("{e:?}"))),
+            }
         })
     }
 }

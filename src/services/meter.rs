@@ -117,20 +117,27 @@ impl Meter {
             }
         }
         let backend = db.get_database_backend();
+        // Counts of a tenant purged meanwhile are dropped, not written back. On PostgreSQL
+        // the tenant row is read under a share lock: a purge in progress holds it, and the
+        // check then sees the tenant deleted.
+        let share = if backend == sea_orm::DatabaseBackend::Postgres {
+            " FOR SHARE"
+        } else {
+            ""
+        };
         for ((tenant, slug), c) in merged {
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
-                // Counts of a tenant purged meanwhile are dropped, not written back.
-                "INSERT INTO usage_daily (tenant_id, day, page_slug, requests, throttled, not_modified, page_views, asset_requests, asset_throttled) \
+                format!("INSERT INTO usage_daily (tenant_id, day, page_slug, requests, throttled, not_modified, page_views, asset_requests, asset_throttled) \
                  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
-                 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND status <> 'deleted') \
+                 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1 AND status <> 'deleted'{share}) \
                  ON CONFLICT (tenant_id, day, page_slug) DO UPDATE SET \
                    requests = usage_daily.requests + excluded.requests, \
                    throttled = usage_daily.throttled + excluded.throttled, \
                    not_modified = usage_daily.not_modified + excluded.not_modified, \
                    page_views = usage_daily.page_views + excluded.page_views, \
                    asset_requests = usage_daily.asset_requests + excluded.asset_requests, \
-                   asset_throttled = usage_daily.asset_throttled + excluded.asset_throttled",
+                   asset_throttled = usage_daily.asset_throttled + excluded.asset_throttled"),
                 [
                     tenant.0.into(),
                     day.into(),

@@ -26,6 +26,9 @@ use uuid::Uuid;
 /// Job kind that fills the inboxes of one notice.
 pub const DELIVER_JOB: &str = "notification.deliver";
 
+/// Pause point: the recipients are known, nothing is written yet (purge race tests).
+pub const DELIVER_BEFORE_WRITE: &str = "notification.deliver.before_write";
+
 /// A notice to create.
 #[derive(Clone, Debug)]
 pub struct NewNotice {
@@ -183,8 +186,34 @@ pub async fn deliver(state: &AppState, id: Uuid) -> AppResult<usize> {
         // Purged with its tenant before delivery: nothing to do.
         return Ok(0);
     };
-    let to = recipients(&state.db, &row).await?;
+    let first_look = recipients(&state.db, &row).await?;
+    state.faults.pause(DELIVER_BEFORE_WRITE).await;
     let now = state.clock.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    // The purge deletes a tenant's accounts and inboxes under the tenant's row lock: hold
+    // that lock for every tenant among the recipients, read them again, and leave out
+    // tenants that are gone — nothing of a purged tenant is written after its purge.
+    let mut tenants: std::collections::HashSet<Uuid> = first_look
+        .iter()
+        .filter_map(|(_, t)| *t)
+        .chain(row.tenant_id)
+        .collect();
+    let mut live = crate::services::tenant_state::lock_live(&txn, tenants.iter().copied()).await?;
+    if notifications::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Ok(0); // purged with its tenant meanwhile
+    }
+    let mut to = recipients(&txn, &row).await?;
+    let newcomers: Vec<Uuid> = to
+        .iter()
+        .filter_map(|(_, t)| *t)
+        .filter(|t| tenants.insert(*t))
+        .collect();
+    live.extend(crate::services::tenant_state::lock_live(&txn, newcomers).await?);
+    to.retain(|(_, tenant)| tenant.is_none_or(|t| live.contains(&t)));
     for chunk in to.chunks(500) {
         notification_deliveries::Entity::insert_many(chunk.iter().map(|(user, tenant)| {
             notification_deliveries::ActiveModel {
@@ -204,7 +233,7 @@ pub async fn deliver(state: &AppState, id: Uuid) -> AppResult<usize> {
             .do_nothing()
             .to_owned(),
         )
-        .exec_without_returning(&state.db)
+        .exec_without_returning(&txn)
         .await?;
     }
     notifications::Entity::update_many()
@@ -215,8 +244,9 @@ pub async fn deliver(state: &AppState, id: Uuid) -> AppResult<usize> {
         )
         .col_expr(notifications::Column::DeliveredAt, Expr::value(Some(now)))
         .filter(notifications::Column::Id.eq(id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     // The SMS form, for the kinds that go by SMS too (once per notice).
     crate::services::sms::send::send_notice(state, &row).await?;
     Ok(to.len())

@@ -14,7 +14,8 @@ use crate::state::AppState;
 use entity::{tenant_holds, tenants};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 
@@ -61,6 +62,32 @@ pub async fn lock_snapshot(
         holds,
     };
     Ok((row, snapshot))
+}
+
+/// Takes the row lock the purge takes on each of `tenants` (in id order, so two callers
+/// never wait on each other) and answers those not deleted. A write that adds rows of a
+/// tenant from outside its request path (a job) calls this in its write transaction and
+/// leaves out the others: the purge then either ran before — the tenant shows as deleted —
+/// or waits for this transaction and deletes what it wrote.
+pub async fn lock_live(
+    conn: &impl ConnectionTrait,
+    tenants: impl IntoIterator<Item = uuid::Uuid>,
+) -> AppResult<std::collections::HashSet<uuid::Uuid>> {
+    let ids: std::collections::BTreeSet<uuid::Uuid> = tenants.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = tenants::Entity::find()
+        .filter(tenants::Column::Id.is_in(ids))
+        .order_by_asc(tenants::Column::Id)
+        .lock_exclusive()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|t| t.status != TenantStatus::Deleted.as_str())
+        .map(|t| t.id)
+        .collect())
 }
 
 fn invalid(e: impl std::fmt::Display) -> AppError {

@@ -25,31 +25,6 @@ impl LocalFolderStore {
     }
 }
 
-/// Removes `dir` and the folders under it bottom-up where they are empty; never `root`.
-fn remove_empty_dirs(dir: &Path, root: &Path) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            remove_empty_dirs(&entry.path(), root)?;
-        }
-    }
-    if dir != root {
-        match std::fs::remove_dir(dir) {
-            Ok(()) => {}
-            // Not empty (an object or a folder with one): it stays.
-            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -113,11 +88,18 @@ impl ObjectStore for LocalFolderStore {
         })
     }
 
-    fn remove_empty<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn remove_leftovers<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let dir = self.path(prefix.trim_end_matches('/'))?;
-            let root = self.root.clone();
-            tokio::task::spawn_blocking(move || remove_empty_dirs(&dir, &root)).await??;
+            if dir == self.root {
+                anyhow::bail!("refusing to remove the whole object store");
+            }
+            tokio::task::spawn_blocking(move || match std::fs::remove_dir_all(&dir) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            })
+            .await??;
             Ok(())
         })
     }

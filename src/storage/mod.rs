@@ -40,10 +40,11 @@ pub trait ObjectStore: Send + Sync {
         after: Option<&'a str>,
         limit: usize,
     ) -> BoxFuture<'a, anyhow::Result<Vec<String>>>;
-    /// Removes what is left of `prefix` once its objects are gone — the empty folders of
-    /// a folder store; nothing for a store without folders (S3). Folders that still hold
-    /// something stay.
-    fn remove_empty<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
+    /// Removes whatever is left under `prefix` that no listing shows — in a folder store
+    /// the folders and the temporary files of writes that never finished (a process killed
+    /// mid-write); nothing in S3, where an unfinished upload leaves no object. Only for a
+    /// prefix whose objects are all to go (a purge): it removes them too.
+    fn remove_leftovers<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, anyhow::Result<()>> {
         let _ = prefix;
         Box::pin(async { Ok(()) })
     }

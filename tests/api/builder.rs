@@ -420,6 +420,7 @@ async fn a_type_the_released_mini_program_does_not_draw_is_a_warning_not_a_refus
         requested_by: None,
         rollout_id: None,
         driver_until: None,
+        driver_job_id: None,
         created_at: now,
         updated_at: now,
         finished_at: Some(now),

@@ -31,5 +31,6 @@ mod secrets_in_logs;
 mod security;
 mod sms;
 mod staff;
+mod stopping;
 mod wechat;
 mod wechat_sim;

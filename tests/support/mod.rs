@@ -331,7 +331,7 @@ impl TestAppBuilder {
         let port = app.port();
         let state = app.state().clone();
         let scheduler = app.scheduler();
-        let handle = app.server_handle();
+        let handle = app.stop_handle();
         actix_web::rt::spawn(async move {
             if let Err(e) = app.run_until_stopped().await {
                 eprintln!("test app stopped with error: {e}");
@@ -364,7 +364,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Clock,
     pub scheduler: Arc<Scheduler>,
-    pub handle: actix_web::dev::ServerHandle,
+    pub handle: weapp_builder::startup::StopHandle,
     pub database: Arc<TestDatabase>,
 }
 

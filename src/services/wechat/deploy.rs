@@ -7,6 +7,7 @@
 //! anything is called again, so each happens exactly once.
 
 use super::binding::CODE_MANAGEMENT_FUNC_ID;
+use super::driver::{self, Driven, Taken};
 use super::tokens::with_authorizer_token;
 use super::{WechatPlatform, WxFailure, platform};
 use crate::domain::ids::TenantId;
@@ -34,8 +35,6 @@ use uuid::Uuid;
 pub const DEPLOY_JOB: &str = "wechat.deploy";
 /// Attempts of a driver job on transient failures before the run is stopped.
 const DRIVER_ATTEMPTS: i32 = 10;
-/// How long one driver may hold a run.
-const DRIVER_LEASE_SECS: i64 = 120;
 /// The page the trial QR code opens.
 const QR_PAGE: &str = "pages/index/index";
 
@@ -297,6 +296,7 @@ pub async fn start(
         requested_by: actor.id.map(|u| u.0),
         rollout_id: rollout,
         driver_until: None,
+        driver_job_id: None,
         created_at: now,
         updated_at: now,
         finished_at: None,
@@ -502,25 +502,17 @@ impl JobHandler for DeployHandler {
         Box::pin(async move {
             let run_id = job.payload_uuid("run_id")?;
             let wx = platform(state).map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;
-            if !acquire_driver(state, run_id).await? {
-                // Another driver holds the run: look again shortly.
-                if let Some(run) = deploy_runs::Entity::find_by_id(run_id)
-                    .one(&state.db)
-                    .await?
-                {
-                    let at = state.clock.now() + Duration::seconds(2);
-                    state
-                        .jobs
-                        .enqueue(
-                            &state.db,
-                            driver_job(TenantId(run.tenant_id), run_id, Some(at)),
-                        )
-                        .await?;
-                }
-                return Ok(());
+            match driver::take(state, Driven::DeployRun, run_id, job.id)
+                .await
+                .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?
+            {
+                Taken::Yes => {}
+                Taken::Gone => return Ok(()),
+                // Another job drives the run: look again when its lease ends.
+                Taken::HeldUntil(until) => return Err(Taken::wait(until, state.clock.now())),
             }
             let outcome = drive(state, &wx, run_id).await;
-            release_driver(state, run_id).await;
+            driver::give_back(state, Driven::DeployRun, run_id, job.id).await;
             if let Some(run) = deploy_runs::Entity::find_by_id(run_id)
                 .one(&state.db)
                 .await?
@@ -542,38 +534,6 @@ impl JobHandler for DeployHandler {
                 Err(f) => Err(f.into()),
             }
         })
-    }
-}
-
-async fn acquire_driver(state: &AppState, run: Uuid) -> Result<bool, sea_orm::DbErr> {
-    let now = state.clock.now();
-    let taken = deploy_runs::Entity::update_many()
-        .col_expr(
-            deploy_runs::Column::DriverUntil,
-            Expr::value(now + Duration::seconds(DRIVER_LEASE_SECS)),
-        )
-        .filter(deploy_runs::Column::Id.eq(run))
-        .filter(
-            sea_orm::Condition::any()
-                .add(deploy_runs::Column::DriverUntil.is_null())
-                .add(deploy_runs::Column::DriverUntil.lt(now)),
-        )
-        .exec(&state.db)
-        .await?;
-    Ok(taken.rows_affected == 1)
-}
-
-async fn release_driver(state: &AppState, run: Uuid) {
-    let result = deploy_runs::Entity::update_many()
-        .col_expr(
-            deploy_runs::Column::DriverUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(deploy_runs::Column::Id.eq(run))
-        .exec(&state.db)
-        .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, run.id = %run, "releasing a deploy driver failed; it expires");
     }
 }
 
@@ -1127,7 +1087,10 @@ async fn step_quota(
     run: &deploy_runs::Model,
 ) -> Result<Next, WxFailure> {
     let holder = run.id.to_string();
-    if !super::tokens::acquire_lease(state, SUBMIT_LEASE, &holder, DRIVER_LEASE_SECS).await? {
+    // Held by the run from the quota check to its submit; the run takes it again at once
+    // after a restart (same holder), other runs wait at most a job lease.
+    let lease_secs = state.jobs.lease().num_seconds().max(1);
+    if !super::tokens::acquire_lease(state, SUBMIT_LEASE, &holder, lease_secs).await? {
         return Ok(Next::Wait(1));
     }
     count_call(state, run, "quota").await?;

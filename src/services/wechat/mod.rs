@@ -4,6 +4,7 @@
 
 pub mod binding;
 pub mod deploy;
+pub mod driver;
 pub mod push;
 pub mod rollout;
 pub mod templates;

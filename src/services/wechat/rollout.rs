@@ -7,6 +7,7 @@
 //! resume continues them from the quota check.
 
 use super::deploy::{self, StartDeploy, status as run_status};
+use super::driver::{self, Driven, Taken};
 use super::templates::{self, SetTemplate};
 use crate::domain::ids::TenantId;
 use crate::error::{AppError, AppResult, ErrorCode, Localized};
@@ -29,7 +30,6 @@ use uuid::Uuid;
 
 /// Job kind that starts the next runs of a roll-out.
 pub const ROLLOUT_JOB: &str = "wechat.rollout";
-const DRIVER_LEASE_SECS: i64 = 60;
 
 /// Roll-out statuses.
 pub mod status {
@@ -197,6 +197,7 @@ pub async fn start(
         concurrency: Set(concurrency),
         per_minute: Set(per_minute),
         driver_until: Set(None),
+        driver_job_id: Set(None),
         created_by: Set(Some(user.id.0)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -460,33 +461,17 @@ impl JobHandler for RolloutHandler {
     ) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let id = job.payload_uuid("rollout_id")?;
-            let now = state.clock.now();
-            let taken = rollouts::Entity::update_many()
-                .col_expr(
-                    rollouts::Column::DriverUntil,
-                    Expr::value(now + Duration::seconds(DRIVER_LEASE_SECS)),
-                )
-                .filter(rollouts::Column::Id.eq(id))
-                .filter(
-                    sea_orm::Condition::any()
-                        .add(rollouts::Column::DriverUntil.is_null())
-                        .add(rollouts::Column::DriverUntil.lt(now)),
-                )
-                .exec(&state.db)
-                .await?;
-            if taken.rows_affected == 0 {
+            match driver::take(state, Driven::Rollout, id, job.id)
+                .await
+                .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?
+            {
+                Taken::Yes => {}
+                Taken::Gone => return Ok(()),
                 // Another driver is at work; it looks again itself.
-                return Ok(());
+                Taken::HeldUntil(_) => return Ok(()),
             }
             let outcome = step(state, id).await;
-            rollouts::Entity::update_many()
-                .col_expr(
-                    rollouts::Column::DriverUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .filter(rollouts::Column::Id.eq(id))
-                .exec(&state.db)
-                .await?;
+            driver::give_back(state, Driven::Rollout, id, job.id).await;
             if let Some(after) = outcome? {
                 let at = state.clock.now() + after;
                 state

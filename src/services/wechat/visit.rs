@@ -167,6 +167,7 @@ impl JobHandler for VisitStatusHandler {
             if last {
                 let text = match &error {
                     JobError::Permanent(e) | JobError::Retry(e) => e.to_string(),
+                    JobError::Later { why, .. } => why.clone(),
                 };
                 audit_visit(
                     state,
