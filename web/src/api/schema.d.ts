@@ -1692,8 +1692,8 @@ export interface paths {
         get: operations["list_exports"];
         put?: never;
         /**
-         * Requests an export of everything the tenant owns (any state but deleted; frozen tenants
-         *     too). A job builds the zip; poll the list for its link.
+         * Requests an export of everything the tenant owns (any state, frozen tenants too, until
+         *     the deletion is due). A job builds the zip; poll the list for its link.
          */
         post: operations["request_export"];
         delete?: never;
@@ -12227,6 +12227,15 @@ export interface operations {
             };
             /** @description No such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `tenant_deletion_due`: the tenant's data is due for deletion (`details.delete_after`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
