@@ -68,4 +68,15 @@ impl AppState {
         self.principals.invalidate_tenant(tenant);
         self.client_cache.invalidate_tenant(tenant);
     }
+
+    /// After a change phones see (a publish, the tab bar, the theme): forgets the account
+    /// checks and reloads the client API's entry in place before returning, so phones keep
+    /// being answered from memory and a read after the change returns sees it.
+    pub async fn refresh_tenant(&self, tenant: crate::domain::ids::TenantId) {
+        self.principals.invalidate_tenant(tenant);
+        if let Err(e) = self.client_cache.refresh_tenant(self, tenant).await {
+            // Invalidated instead: the next request reloads it.
+            tracing::warn!(error = %e, tenant.id = %tenant, "refreshing the client cache failed");
+        }
+    }
 }

@@ -233,6 +233,11 @@ pub struct ClientCache {
     /// its request but is not kept.
     invalidated: Mutex<HashMap<String, u64>>,
     cleared: AtomicU64,
+    /// Tenants with a background refresh in flight, and whether another was asked for
+    /// meanwhile.
+    refreshing: Mutex<HashMap<TenantId, bool>>,
+    /// The start generation of the refresh whose copy each tenant's entry holds.
+    installed: Mutex<HashMap<TenantId, u64>>,
 }
 
 const NEGATIVE_TTL: Duration = Duration::from_secs(30);
@@ -265,6 +270,8 @@ impl ClientCache {
             generation: AtomicU64::new(0),
             invalidated: Mutex::new(HashMap::new()),
             cleared: AtomicU64::new(0),
+            refreshing: Mutex::new(HashMap::new()),
+            installed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -276,8 +283,19 @@ impl ClientCache {
         }
         let marks = self.invalidated.lock().expect("invalidation lock");
         let after = |key: String| marks.get(&key).is_some_and(|g| *g > since);
-        tenant.is_some_and(|t| after(format!("t:{}", t.0)))
+        tenant.is_some_and(|t| after(format!("t:{}", t.0)) || after(format!("r:{}", t.0)))
             || (!appid.is_empty() && after(format!("a:{appid}")))
+    }
+
+    /// Like `invalidated_since`, but a refresh started since does not count: for a refresh,
+    /// a later refresh only means a newer copy may follow (see `refresh_tenant`).
+    fn dropped_since(&self, since: u64, tenant: TenantId, appid: &str) -> bool {
+        if self.cleared.load(Ordering::Acquire) > since {
+            return true;
+        }
+        let marks = self.invalidated.lock().expect("invalidation lock");
+        let after = |key: String| marks.get(&key).is_some_and(|g| *g > since);
+        after(format!("t:{}", tenant.0)) || after(format!("a:{appid}"))
     }
 
     fn mark_invalidated(&self, key: String) {
@@ -498,6 +516,125 @@ impl ClientCache {
         Ok(cached)
     }
 
+    /// Reloads a cached tenant's entry in place after a change: readers keep the current
+    /// copy until the new one — with the pages readers had asked for, read in the same
+    /// transaction — replaces it, so no phone request waits for a load. A publish awaits it
+    /// before answering (a read after the publish returns sees the change); another
+    /// instance's notification runs it in the background ([`ClientCache::refresh_soon`]).
+    /// A tenant not cached here is only invalidated. Overlapping refreshes keep the copy of
+    /// the one that started last; a drop (`invalidate_tenant`, `clear`) while one reads
+    /// wins over it.
+    pub async fn refresh_tenant(&self, state: &AppState, tenant: TenantId) -> AppResult<()> {
+        let appid = self
+            .appids
+            .read()
+            .expect("cache lock")
+            .get(&tenant)
+            .cloned();
+        let current =
+            appid
+                .as_ref()
+                .and_then(|a| match self.entries.read().expect("cache lock").get(a) {
+                    Some(Entry::Tenant(t)) => Some(t.clone()),
+                    _ => None,
+                });
+        let (Some(appid), Some(current)) = (appid, current) else {
+            self.invalidate_tenant(tenant);
+            return Ok(());
+        };
+        // Phone loads that started before this change must not be kept.
+        self.mark_invalidated(format!("r:{}", tenant.0));
+        let since = self.generation();
+        let hot: Vec<String> = current
+            .pages
+            .read()
+            .expect("cache lock")
+            .keys()
+            .cloned()
+            .collect();
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let loaded = load_tenant_with_pages(state, &appid, &hot).await;
+        state.faults.pause("client_cache.refresh_loaded").await;
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                self.invalidate_tenant(tenant);
+                return Err(e);
+            }
+        };
+        if self.dropped_since(since, tenant, &appid) {
+            // The entry was dropped meanwhile (another kind of change): the next request
+            // reloads it.
+            return Ok(());
+        }
+        match loaded {
+            // The appid moved or the tenant went: the next request finds out.
+            Some(entry) if entry.tenant == tenant => {
+                // Refreshes of one tenant may overlap (a publish's own and its NOTIFY's):
+                // each copy was read after its change, so the one that started last is
+                // the newest, and an older one never replaces it.
+                let mut installed = self.installed.lock().expect("installed lock");
+                if installed.get(&tenant).is_some_and(|newer| *newer > since) {
+                    return Ok(());
+                }
+                installed.insert(tenant, since);
+                let pages: usize = entry
+                    .pages
+                    .read()
+                    .expect("cache lock")
+                    .values()
+                    .map(|d| d.as_ref().map_or(64, |c| c.bytes.len()))
+                    .sum();
+                let entry = Arc::new(entry);
+                self.bytes.fetch_add(
+                    entry.app.bytes.len() + entry.version_doc.bytes.len() + pages,
+                    Ordering::Relaxed,
+                );
+                self.entries
+                    .write()
+                    .expect("cache lock")
+                    .insert(appid.clone(), Entry::Tenant(entry));
+                drop(installed);
+                self.stale.write().expect("cache lock").remove(&appid);
+                // Workers' own copies of documents from the old entry go.
+                self.bump();
+                self.enforce_budget();
+            }
+            _ => self.invalidate_tenant(tenant),
+        }
+        Ok(())
+    }
+
+    /// Runs [`ClientCache::refresh_tenant`] in the background; notifications arriving while
+    /// a refresh of the tenant runs make it run once more after it, not once each.
+    pub fn refresh_soon(self: &Arc<Self>, state: &AppState, tenant: TenantId) {
+        {
+            let mut refreshing = self.refreshing.lock().expect("refresh lock");
+            if let Some(again) = refreshing.get_mut(&tenant) {
+                *again = true;
+                return;
+            }
+            refreshing.insert(tenant, false);
+        }
+        let cache = self.clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = cache.refresh_tenant(&state, tenant).await {
+                    tracing::warn!(error = %e, tenant.id = %tenant, "refreshing a cached tenant failed; it reloads on the next request");
+                }
+                let mut refreshing = cache.refreshing.lock().expect("refresh lock");
+                match refreshing.get_mut(&tenant) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        refreshing.remove(&tenant);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
     /// Forgets a tenant (after a change); the next request reloads it.
     pub fn invalidate_tenant(&self, tenant: TenantId) {
         // Marked first: a load finishing from here on will not keep its copy.
@@ -672,6 +809,69 @@ async fn load_tenant(state: &AppState, appid: &str) -> AppResult<Option<TenantEn
     let txn = state.read_db.begin().await?;
     let loaded = load_tenant_in(&txn, state, appid).await;
     // Only read: ending it either way releases the snapshot.
+    txn.rollback().await?;
+    loaded
+}
+
+/// [`load_tenant`] with the published documents of `slugs` (those readers had asked for)
+/// read in the same transaction; a slug without a live page is remembered as a 404.
+async fn load_tenant_with_pages(
+    state: &AppState,
+    appid: &str,
+    slugs: &[String],
+) -> AppResult<Option<TenantEntry>> {
+    let txn = state.read_db.begin().await?;
+    let loaded = async {
+        let Some(entry) = load_tenant_in(&txn, state, appid).await? else {
+            return Ok(None);
+        };
+        if !slugs.is_empty() {
+            let live = pages::Entity::find()
+                .filter(pages::Column::TenantId.eq(entry.tenant.0))
+                .filter(pages::Column::Slug.is_in(slugs.iter().cloned()))
+                .filter(pages::Column::IsPublished.eq(true))
+                .filter(pages::Column::TakenDownAt.is_null())
+                .all(&txn)
+                .await?;
+            let mut wanted = sea_orm::Condition::any();
+            let mut slug_of = HashMap::new();
+            for page in &live {
+                if let Some(v) = page.published_version {
+                    wanted = wanted.add(
+                        sea_orm::Condition::all()
+                            .add(page_versions::Column::PageId.eq(page.id))
+                            .add(page_versions::Column::Version.eq(v)),
+                    );
+                    slug_of.insert(page.id, page.slug.clone());
+                }
+            }
+            let mut documents: HashMap<String, Option<Cached>> =
+                slugs.iter().map(|s| (s.clone(), None)).collect();
+            if !slug_of.is_empty() {
+                for version in page_versions::Entity::find()
+                    .filter(wanted)
+                    .all(&txn)
+                    .await?
+                {
+                    let (Some(slug), Some(body), Some(etag)) = (
+                        slug_of.get(&version.page_id),
+                        version.rendered,
+                        version.rendered_etag,
+                    ) else {
+                        continue;
+                    };
+                    let cached = Cached {
+                        slug: Some(Arc::from(slug.as_str())),
+                        ..Cached::new(body.into_bytes(), &etag)
+                    };
+                    documents.insert(slug.clone(), Some(cached));
+                }
+            }
+            *entry.pages.write().expect("cache lock") = documents;
+        }
+        Ok(Some(entry))
+    }
+    .await;
     txn.rollback().await?;
     loaded
 }

@@ -108,6 +108,26 @@ pub async fn refresh(
     state: &AppState,
     tenant: TenantId,
 ) -> AppResult<i64> {
+    bump(conn, state, tenant, None).await
+}
+
+/// [`refresh`] for a write that refreshes this instance's cache itself after commit
+/// ([`AppState::refresh_tenant`]): the notification names this instance, whose listener
+/// then leaves it alone (a publish would otherwise reload the tenant twice here).
+pub async fn refresh_here(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    tenant: TenantId,
+) -> AppResult<i64> {
+    bump(conn, state, tenant, Some(&state.instance_id)).await
+}
+
+async fn bump(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    tenant: TenantId,
+    origin: Option<&str>,
+) -> AppResult<i64> {
     let now = state.clock.now();
     let current = tenant_settings::Entity::find_by_id(tenant.0)
         .one(conn)
@@ -153,17 +173,31 @@ pub async fn refresh(
         .filter(tenant_settings::Column::TenantId.eq(tenant.0))
         .exec(conn)
         .await?;
-    notify(conn, tenant).await?;
+    notify_from(conn, tenant, origin).await?;
     Ok(version)
 }
 
 /// `NOTIFY` other instances (PostgreSQL; delivered at commit). SQLite runs one instance.
 pub async fn notify(conn: &impl ConnectionTrait, tenant: TenantId) -> AppResult<()> {
+    notify_from(conn, tenant, None).await
+}
+
+/// The payload is the tenant id, with `@<instance id>` when the writing instance handles
+/// its own cache (see [`refresh_here`]).
+async fn notify_from(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    origin: Option<&str>,
+) -> AppResult<()> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
+        let payload = match origin {
+            Some(instance) => format!("{tenant}@{instance}"),
+            None => tenant.to_string(),
+        };
         conn.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
             "SELECT pg_notify($1, $2)",
-            [NOTIFY_CHANNEL.into(), tenant.to_string().into()],
+            [NOTIFY_CHANNEL.into(), payload.into()],
         ))
         .await?;
     }

@@ -12,8 +12,8 @@ use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Drops cached tenants whose content version or state (status time) moved on in the
-/// database.
+/// Refreshes (in the background, in place) cached tenants whose content version or state
+/// (status time) moved on in the database.
 pub async fn check_versions(state: &AppState) -> anyhow::Result<usize> {
     let cached = state.client_cache.cached_versions();
     if cached.is_empty() {
@@ -40,7 +40,7 @@ pub async fn check_versions(state: &AppState) -> anyhow::Result<usize> {
             .map(|s| s.content_version)
             .unwrap_or(0);
         if now != version || status_times.get(&tenant.0) != Some(&status_changed_at) {
-            state.client_cache.invalidate_tenant(tenant);
+            state.client_cache.refresh_soon(state, tenant);
             dropped += 1;
         }
     }
@@ -112,10 +112,18 @@ pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> Vec<tokio::tas
                             Ok(Some(n)) => {
                                 // One tenant id, or several separated by commas
                                 // (set-based changes such as the freeze).
-                                for id in n.payload().split(',') {
+                                for item in n.payload().split(',') {
+                                    let (id, origin) = item.split_once('@').unwrap_or((item, ""));
+                                    if origin == &*state.instance_id {
+                                        // Its writer refreshed this instance already.
+                                        continue;
+                                    }
                                     if let Ok(id) = uuid::Uuid::parse_str(id) {
-                                        state.client_cache.invalidate_tenant(TenantId(id));
+                                        // Account checks go now; the client API's
+                                        // entry is reloaded in place, phones meanwhile
+                                        // answered from the current copy.
                                         state.principals.invalidate_tenant(TenantId(id));
+                                        state.client_cache.refresh_soon(&state, TenantId(id));
                                     }
                                 }
                             }

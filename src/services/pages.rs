@@ -469,7 +469,7 @@ pub async fn publish(
         .filter(pages::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    crate::services::client_content::refresh(&txn, state, tenant).await?;
+    crate::services::client_content::refresh_here(&txn, state, tenant).await?;
     audit::record(
         &txn,
         now,
@@ -484,7 +484,7 @@ pub async fn publish(
     )
     .await?;
     txn.commit().await?;
-    state.invalidate_tenant(tenant);
+    state.refresh_tenant(tenant).await;
     Ok(version_view(row, false))
 }
 
@@ -560,14 +560,14 @@ pub async fn unpublish_many(
         .await?;
     }
     if !leaving.is_empty() {
-        crate::services::client_content::refresh(&txn, state, tenant).await?;
+        crate::services::client_content::refresh_here(&txn, state, tenant).await?;
     }
     let mut written = Vec::new();
     for id in ids {
         written.push(view(find_page(&txn, tenant, *id).await?, true));
     }
     txn.commit().await?;
-    state.invalidate_tenant(tenant);
+    state.refresh_tenant(tenant).await;
     Ok(written)
 }
 
@@ -737,7 +737,7 @@ pub async fn delete(
         .await?;
     pages::Entity::delete_by_id(id).exec(&txn).await?;
     if page.is_published {
-        crate::services::client_content::refresh(&txn, state, tenant).await?;
+        crate::services::client_content::refresh_here(&txn, state, tenant).await?;
     }
     audit::record(
         &txn,
@@ -753,7 +753,7 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
-    state.invalidate_tenant(tenant);
+    state.refresh_tenant(tenant).await;
     Ok(())
 }
 
@@ -821,7 +821,7 @@ pub async fn set_takedown(
             .filter(pages::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        crate::services::client_content::refresh(&txn, state, tenant).await?;
+        crate::services::client_content::refresh_here(&txn, state, tenant).await?;
         let action = if taken_down {
             "page.taken_down"
         } else {
@@ -843,7 +843,7 @@ pub async fn set_takedown(
     }
     let written = find_page(&txn, tenant, id).await?;
     txn.commit().await?;
-    state.invalidate_tenant(tenant);
+    state.refresh_tenant(tenant).await;
     Ok(view(written, true))
 }
 

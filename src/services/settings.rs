@@ -163,7 +163,7 @@ async fn save(
         .exec_without_returning(conn)
         .await?;
     }
-    crate::services::client_content::refresh(conn, state, tenant).await?;
+    crate::services::client_content::refresh_here(conn, state, tenant).await?;
     Ok(())
 }
 
@@ -269,7 +269,7 @@ pub async fn put_tab_bar(
     .await?;
     let written = load(&txn, tenant).await?;
     txn.commit().await?;
-    state.invalidate_tenant(tenant);
+    state.refresh_tenant(tenant).await;
     Ok(written)
 }
 
@@ -312,6 +312,6 @@ pub async fn put_theme(
     .await?;
     let written = load(&txn, tenant).await?;
     txn.commit().await?;
-    state.invalidate_tenant(tenant);
+    state.refresh_tenant(tenant).await;
     Ok(written)
 }
