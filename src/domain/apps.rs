@@ -16,3 +16,18 @@ pub const APPS: &[(&str, &str)] = &[
 pub fn is_known(app: &str) -> bool {
     APPS.iter().any(|(name, _)| *name == app)
 }
+
+/// An app's name as the OpenAPI document states it: one of [`APPS`].
+pub struct AppName;
+
+impl utoipa::PartialSchema for AppName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(APPS.iter().map(|(name, _)| *name)))
+            .description(Some("A feature module."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AppName {}

@@ -3,11 +3,47 @@
 use crate::error::{AppError, Localized};
 use serde::Serialize;
 
+/// What the schema states of a mobile number (parsing also drops spaces and dashes).
+const PHONE_CORE: &str = r"(\+86|0086|86)?1[3-9][0-9]{9}";
+/// What the schema states of an e-mail address (parsing accepts more).
+const EMAIL_CORE: &str = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+";
+
 /// A mainland-China mobile number, stored as 11 digits (`1[3-9]xxxxxxxxx`); `+86` / `86`
 /// prefixes, spaces and dashes are accepted on input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct MobilePhone(String);
+
+impl utoipa::PartialSchema for MobilePhone {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::text::string_schema(
+            super::text::trimmed_pattern(PHONE_CORE),
+            11,
+            None,
+            "Mainland-China mobile number: 11 digits starting 13–19, `+86` / `0086` allowed.",
+            "13812341234",
+        )
+    }
+}
+
+impl utoipa::ToSchema for MobilePhone {}
+
+/// A mobile number where blank means none (staff contact details).
+pub struct MobilePhoneOrBlank;
+
+impl utoipa::PartialSchema for MobilePhoneOrBlank {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::text::string_schema(
+            super::text::or_blank(&super::text::trimmed_pattern(PHONE_CORE)),
+            0,
+            None,
+            "Mainland-China mobile number (11 digits starting 13–19); blank for none.",
+            "13912345678",
+        )
+    }
+}
+
+impl utoipa::ToSchema for MobilePhoneOrBlank {}
 
 impl MobilePhone {
     /// Parses user input; `field` names the request field in the error.
@@ -53,6 +89,37 @@ impl MobilePhone {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Email(String);
+
+impl utoipa::PartialSchema for Email {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::text::string_schema(
+            super::text::trimmed_pattern(EMAIL_CORE),
+            5,
+            Some(254),
+            "E-mail address.",
+            "li.na@example.cn",
+        )
+    }
+}
+
+impl utoipa::ToSchema for Email {}
+
+/// An e-mail address where blank means none (staff contact details).
+pub struct EmailOrBlank;
+
+impl utoipa::PartialSchema for EmailOrBlank {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::text::string_schema(
+            super::text::or_blank(&super::text::trimmed_pattern(EMAIL_CORE)),
+            0,
+            Some(254),
+            "E-mail address; blank for none.",
+            "zhang.wei@agency.example.cn",
+        )
+    }
+}
+
+impl utoipa::ToSchema for EmailOrBlank {}
 
 impl Email {
     /// Parses user input; `field` names the request field in the error.

@@ -36,6 +36,79 @@ pub struct CheckedLayout {
     pub components: usize,
 }
 
+/// A layout as the OpenAPI document states it. What each component type's `props` may
+/// hold, and which types the tenant's plan allows, is the catalog's (`GET /components`).
+pub struct Layout;
+
+impl utoipa::PartialSchema for Layout {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        serde_json::from_value(serde_json::json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["components"],
+            "description": "The page's components, in order. Each type's props are checked \
+                against its schema from `GET /components`.",
+            "properties": {"components": {
+                "type": "array",
+                "maxItems": MAX_COMPONENTS,
+                "items": {"$ref": "#/components/schemas/LayoutComponent"}
+            }},
+            "example": {"components": [
+                {"id": "title", "type": "text", "props": {"text": "欢迎光临"}}
+            ]}
+        }))
+        .expect("the layout schema is an OpenAPI schema")
+    }
+}
+
+impl utoipa::ToSchema for Layout {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            "LayoutComponent".into(),
+            <LayoutComponent as utoipa::PartialSchema>::schema(),
+        ));
+    }
+}
+
+/// One component of a layout.
+pub struct LayoutComponent;
+
+impl utoipa::PartialSchema for LayoutComponent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        serde_json::from_value(serde_json::json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "type"],
+            "properties": {
+                "id": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                    "description": "Unique in the layout."
+                },
+                "type": {"type": "string", "description": "A component type of `GET /components`."},
+                "props": {
+                    "type": "object",
+                    "additionalProperties": true,
+                    "description": "As the type's schema says."
+                },
+                "children": {
+                    "type": "array",
+                    "description": "Only on types that take children.",
+                    "items": {"$ref": "#/components/schemas/LayoutComponent"}
+                }
+            }
+        }))
+        .expect("the component schema is an OpenAPI schema")
+    }
+}
+
+impl utoipa::ToSchema for LayoutComponent {}
+
 struct Walk<'a> {
     catalog: &'a BTreeMap<String, ComponentSpec>,
     plan_apps: &'a [String],

@@ -13,6 +13,176 @@ pub fn has_disallowed(text: &str) -> bool {
     text.chars().any(is_disallowed_in_names)
 }
 
+/// Whitespace around user input that parsing trims (the ASCII part of it).
+const TRIM: &str = r"[\t\n\x0b\x0c\r ]*";
+/// What a name may hold inside: no control or direction characters.
+const INNER: &str = r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]";
+/// What a trimmed name may start and end with: not whitespace either.
+const EDGE: &str =
+    r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000]";
+
+/// The OpenAPI schema of a `pattern` that parsing trims first: `core` wrapped in the
+/// whitespace it tolerates around it.
+pub fn trimmed_pattern(core: &str) -> String {
+    format!("^{TRIM}{core}{TRIM}$")
+}
+
+/// Holds something besides whitespace (Unicode's White_Space, which `trim` removes).
+pub const NOT_BLANK: &str =
+    r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// `pattern`, or nothing but whitespace (which parsing reads as absent).
+pub fn or_blank(pattern: &str) -> String {
+    format!("^{TRIM}$|{pattern}")
+}
+
+/// The pattern of a name or one-line title [`is_disallowed_in_names`] accepts: 1 to `max`
+/// characters once trimmed, the first and last not whitespace. The pattern bounds the
+/// length, not `maxLength`: whitespace around the name does not count.
+pub fn name_pattern(max: usize) -> String {
+    let inner = max.saturating_sub(2);
+    trimmed_pattern(&format!("{EDGE}({INNER}{{0,{inner}}}{EDGE})?"))
+}
+
+/// A string schema with a pattern and lengths, for the OpenAPI document.
+pub fn string_schema(
+    pattern: String,
+    min: usize,
+    max: Option<usize>,
+    description: &str,
+    example: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .min_length(Some(min))
+        .max_length(max)
+        .description(Some(description))
+        .examples([serde_json::json!(example)])
+        .into()
+}
+
+/// A name of up to 100 characters (a person, a contact, a plan) as the schema states it.
+pub struct PersonName;
+
+impl utoipa::PartialSchema for PersonName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            name_pattern(100),
+            1,
+            None,
+            "1–100 characters, trimmed, without control or text-direction characters.",
+            "张伟",
+        )
+    }
+}
+
+impl utoipa::ToSchema for PersonName {}
+
+/// A merchant's business name (1–200 characters).
+pub struct BusinessName;
+
+impl utoipa::PartialSchema for BusinessName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            name_pattern(200),
+            1,
+            None,
+            "1–200 characters, trimmed, without control or text-direction characters.",
+            "好味小馆",
+        )
+    }
+}
+
+impl utoipa::ToSchema for BusinessName {}
+
+/// The agency's name (1–40 characters; blank for the product's).
+pub struct BrandName;
+
+impl utoipa::PartialSchema for BrandName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            or_blank(&name_pattern(40)),
+            0,
+            None,
+            "1–40 characters without control or text-direction characters; blank shows \
+             the product name.",
+            "好帮手数字科技",
+        )
+    }
+}
+
+impl utoipa::ToSchema for BrandName {}
+
+/// A page's title (1–64 characters).
+pub struct PageTitle;
+
+impl utoipa::PartialSchema for PageTitle {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            name_pattern(64),
+            1,
+            None,
+            "1–64 characters, trimmed, without control or text-direction characters.",
+            "关于我们",
+        )
+    }
+}
+
+impl utoipa::ToSchema for PageTitle {}
+
+/// A one-line title (1–100 characters).
+pub struct OneLineTitle;
+
+impl utoipa::PartialSchema for OneLineTitle {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            name_pattern(100),
+            1,
+            None,
+            "One line of 1–100 characters, trimmed.",
+            "春节期间客服安排",
+        )
+    }
+}
+
+impl utoipa::ToSchema for OneLineTitle {}
+
+/// Why a hold or a takedown is placed (1–500 characters, audited).
+pub struct HoldReason;
+
+impl utoipa::PartialSchema for HoldReason {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            NOT_BLANK.to_owned(),
+            1,
+            Some(500),
+            "1–500 characters, trimmed.",
+            "页面含违规内容（网信办通知 2026-118）",
+        )
+    }
+}
+
+impl utoipa::ToSchema for HoldReason {}
+
+/// A notice's text (1–5,000 characters, not all whitespace).
+pub struct NoticeText;
+
+impl utoipa::PartialSchema for NoticeText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            NOT_BLANK.to_owned(),
+            1,
+            Some(5000),
+            "1–5,000 characters, trimmed.",
+            "春节期间（2 月 9 日至 2 月 17 日）客服暂停，急事请拨打 400-000-0000。",
+        )
+    }
+}
+
+impl utoipa::ToSchema for NoticeText {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,6 +200,81 @@ mod tests {
         }
         for good in ["好味小馆", "Café № 5", "مطعم", "emoji 🍜", "a\u{200D}b"] {
             assert!(!has_disallowed(good), "{good:?}");
+        }
+    }
+
+    /// Whatever a stated schema accepts, parsing accepts: a generated client never sends
+    /// something the document allows and the server refuses.
+    #[test]
+    fn what_the_stated_schemas_accept_parsing_accepts() {
+        use crate::domain::contact::{Email, MobilePhone, parse_name};
+        use crate::domain::username::Username;
+        use utoipa::PartialSchema;
+        let samples = [
+            "",
+            " ",
+            "\t",
+            "\u{3000}",
+            "\u{1c}",
+            "a",
+            "ab",
+            "abc",
+            "Alice.W",
+            " bob_1 ",
+            "好味小馆",
+            " 好 味 ",
+            "a\u{202E}b",
+            "a\tb",
+            "\u{a0}x\u{a0}",
+            "x\u{85}",
+            "13812341234",
+            "+8613812341234",
+            " 008613812341234",
+            "12812341234",
+            "138 1234 1234",
+            "li.na@example.cn",
+            "a@b.c",
+            "a@.b",
+            "a@b.",
+            "a@b",
+            "@b.c",
+            "a b@c.d",
+            " x@y.z\n",
+            "\u{1680}",
+            "\u{2028}t",
+            "t\u{205f}",
+        ];
+        let checks: [(
+            &str,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+            &dyn Fn(&str) -> bool,
+        ); 6] = [
+            ("username", Username::schema(), &|s| {
+                Username::parse(s, "f").is_ok()
+            }),
+            ("phone", MobilePhone::schema(), &|s| {
+                MobilePhone::parse(s, "f").is_ok()
+            }),
+            ("email", Email::schema(), &|s| Email::parse(s, "f").is_ok()),
+            ("name", PersonName::schema(), &|s| {
+                parse_name(s, 100, "f").is_ok()
+            }),
+            ("text", NoticeText::schema(), &|s| !s.trim().is_empty()),
+            ("brand", BrandName::schema(), &|s| {
+                s.trim().is_empty() || parse_name(s, 40, "f").is_ok()
+            }),
+        ];
+        for (what, schema, parses) in checks {
+            let schema = serde_json::to_value(schema).unwrap();
+            let validator = jsonschema::validator_for(&schema).unwrap();
+            for sample in samples {
+                if validator.is_valid(&serde_json::json!(sample)) {
+                    assert!(
+                        parses(sample),
+                        "{what}: the schema accepts {sample:?}, parsing refuses it"
+                    );
+                }
+            }
         }
     }
 }

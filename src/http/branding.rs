@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[schema(example = json!({"name": "好帮手数字科技"}))]
 pub struct BrandingRequest {
     /// 1–40 characters; `null` or blank shows the product name.
+    #[schema(value_type = Option<crate::domain::text::BrandName>)]
     pub name: Option<String>,
 }
 

@@ -29,10 +29,10 @@ const MANAGERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::Merch
 #[serde(deny_unknown_fields)]
 pub struct CreateEditorRequest {
     /// Login name.
-    #[schema(example = "haowei.xiaowang")]
+    #[schema(value_type = crate::domain::username::Username)]
     pub username: String,
     /// Display name.
-    #[schema(example = "小王")]
+    #[schema(value_type = crate::domain::text::PersonName)]
     pub display_name: String,
 }
 

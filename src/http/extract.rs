@@ -81,7 +81,16 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(JsonBody)
+            let parsed = parse_json(&body)?;
+            // serde builds a struct from an array of its fields in order too (`[null, null]`
+            // for two optional fields); every body here is an object.
+            if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                return Err(AppError::invalid_field(
+                    "body",
+                    Localized::new("须为 JSON 对象", "must be a JSON object"),
+                ));
+            }
+            Ok(JsonBody(parsed))
         })
     }
 }
@@ -122,8 +131,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             })),
         );
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    // JSON Schema counts `2.0` as an integer (and generated clients send it so); serde's
+    // integers do not, so whole numbers written with a fraction are read as integers.
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| AppError::new(ErrorCode::InvalidJson))?;
+    let parsed = if integral_floats_to_integers(&mut value) {
+        serde_path_to_error::deserialize(value)
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(&mut de)
+    };
+    parsed.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let reason = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
@@ -169,6 +187,32 @@ fn nesting_depth(body: &[u8]) -> usize {
         }
     }
     deepest
+}
+
+/// Rewrites every number that is whole but written with a fraction or an exponent (`2.0`,
+/// `1e3`) as an integer, up to 2^53 where a float is still exact; tells whether it
+/// changed anything.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f.abs() <= EXACT {
+                *value = Value::from(f as i64);
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
+        Value::Object(map) => map
+            .values_mut()
+            .fold(false, |changed, v| integral_floats_to_integers(v) | changed),
+        _ => false,
+    }
 }
 
 /// The field a serde message names (`missing field `x``, `unknown field `x``).

@@ -10,6 +10,10 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 pub struct RouteTable {
     routes: Vec<(Vec<Segment>, Vec<Method>)>,
     patterns: Vec<String>,
+    /// All-literal paths a parameter path also matches (`/pages/render` and
+    /// `/pages/{page_id}`), with their own methods: the router would hand another method
+    /// to the parameter path, where the literal names the resource.
+    shadowed: Vec<(String, Vec<Method>)>,
     /// Route indexes by (segment count, first segment): a lookup compares a handful of
     /// candidates' segments, no regular expressions.
     by_shape: std::collections::HashMap<usize, std::collections::HashMap<String, Vec<usize>>>,
@@ -72,11 +76,48 @@ impl RouteTable {
                 .or_default()
                 .push(i);
         }
+        let matches = |pattern: &[Segment], literal: &[Segment]| {
+            pattern.len() == literal.len()
+                && pattern.iter().zip(literal).all(|(p, l)| match (p, l) {
+                    (Segment::Literal(a), Segment::Literal(b)) => a == b,
+                    (Segment::Param, _) => true,
+                    (Segment::Literal(_), Segment::Param) => false,
+                })
+        };
+        let shadowed = routes
+            .iter()
+            .enumerate()
+            .filter(|(i, (segments, _))| {
+                segments.iter().all(|s| matches!(s, Segment::Literal(_)))
+                    && routes
+                        .iter()
+                        .enumerate()
+                        .any(|(j, (other, _))| j != *i && matches(other, segments))
+            })
+            .map(|(i, (_, methods))| {
+                (
+                    format!("/{}", patterns[i].trim_matches('/')),
+                    methods.clone(),
+                )
+            })
+            .collect();
         Self {
             routes,
             patterns,
+            shadowed,
             by_shape,
         }
+    }
+
+    /// Whether `method` on `path` is one the router would give to a parameter route
+    /// although the literal route that names the resource does not take it.
+    pub fn shadows(&self, method: &Method, path: &str) -> bool {
+        self.shadowed.iter().any(|(literal, methods)| {
+            literal == path
+                && !methods.contains(method)
+                && method != Method::OPTIONS
+                && !(method == Method::HEAD && methods.contains(&Method::GET))
+        })
     }
 
     /// The index and pattern of the documented route `path` matches, if any.
@@ -132,6 +173,11 @@ impl RouteTable {
 
 /// The app's default service.
 pub async fn unmatched(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    refuse(&req, &table)
+}
+
+/// 404 `route_not_found`, or 405 with `Allow` where the path takes other methods.
+pub fn refuse(req: &HttpRequest, table: &RouteTable) -> HttpResponse {
     let allowed = table.allowed_methods(req.path());
     if allowed.is_empty() {
         return AppError::new(ErrorCode::RouteNotFound).error_response();

@@ -103,12 +103,24 @@ pub async fn request_context(
                 tenant.id = tracing::field::Empty,
                 user.id = tracing::field::Empty,
             );
-            // An `Err` here comes from an inner middleware, not a handler (handlers'
-            // errors are already responses); it propagates and the server renders it.
-            let result = REQUEST_LANG
-                .scope(lang, next.call(req).instrument(span.clone()))
-                .await?
-                .map_into_boxed_body();
+            let table = req
+                .app_data::<web::Data<super::fallback::RouteTable>>()
+                .cloned();
+            let result = match table.filter(|t| t.shadows(&method, req.path())) {
+                // actix would hand `PUT /pages/render` to `PUT /pages/{page_id}`.
+                Some(table) => {
+                    let (http_req, _payload) = req.into_parts();
+                    let answer = REQUEST_LANG
+                        .sync_scope(lang, || super::fallback::refuse(&http_req, &table));
+                    ServiceResponse::new(http_req, answer)
+                }
+                // An `Err` here comes from an inner middleware, not a handler (handlers'
+                // errors are already responses); it propagates and the server renders it.
+                None => REQUEST_LANG
+                    .scope(lang, next.call(req).instrument(span.clone()))
+                    .await?
+                    .map_into_boxed_body(),
+            };
             (result, span)
         }
     };

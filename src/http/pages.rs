@@ -234,9 +234,10 @@ async fn get_page(
 
 /// Replaces the draft. `If-Match` must carry the current ETag: missing → 428, stale → 412
 /// with `details.current_revision`.
-#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id"), ("If-Match" = String, Header, description = "The page's ETag")),
+#[utoipa::path(tag = "pages", params(("page_id" = uuid::Uuid, Path, description = "Page id"), ("If-Match" = String, Header, pattern = r#"^[ \t]*(\*|(W/)?"[0-9]{1,9}")[ \t]*$"#, description = "The page's ETag (`\"3\"`), or `*` for whatever is current")),
     request_body = PageInput, security(("bearer" = [])),
     responses((status = 200, description = "Saved; new ETag", body = PageView),
+        (status = 409, description = "`already_exists`: another page has the slug", body = ErrorBody),
         (status = 412, description = "`revision_mismatch`", body = ErrorBody), (status = 428, description = "`precondition_required`", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody), (status = 422, description = "Invalid layout", body = ErrorBody)))]
 #[put("/pages/{page_id}")]
@@ -509,6 +510,7 @@ async fn staff_list_pages(
 #[schema(example = json!({"reason": "页面含未经授权的商标图片"}))]
 pub struct PageTakedownRequest {
     /// Why (audited).
+    #[schema(value_type = crate::domain::text::HoldReason)]
     pub reason: String,
 }
 

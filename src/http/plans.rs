@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct CreatePlanRequest {
     /// Name shown to staff.
-    #[schema(example = "标准版")]
+    #[schema(value_type = crate::domain::text::PersonName)]
     pub name: String,
     /// Terms of version 1.
     pub terms: PlanTerms,

@@ -27,7 +27,7 @@ async fn get_settings(
 
 /// Replaces the tab bar: `{"items": [...]}` with 0 or 2–5 entries, each a published page
 /// with a label (≤ 8 characters) and image icons.
-#[utoipa::path(tag = "settings", request_body = Object, security(("bearer" = [])),
+#[utoipa::path(tag = "settings", request_body = crate::services::settings::TabBar, security(("bearer" = [])),
     responses((status = 200, description = "OK", body = SettingsView), (status = 403, description = "Only the merchant admin", body = ErrorBody), (status = 422, description = "Invalid entry", body = ErrorBody)))]
 #[put("/settings/tab-bar")]
 async fn put_tab_bar(
@@ -44,7 +44,7 @@ async fn put_tab_bar(
 }
 
 /// Replaces the theme: primary / background / text colours and navigation-bar defaults.
-#[utoipa::path(tag = "settings", request_body = Object, security(("bearer" = [])),
+#[utoipa::path(tag = "settings", request_body = crate::services::settings::Theme, security(("bearer" = [])),
     responses((status = 200, description = "OK", body = SettingsView), (status = 403, description = "Only the merchant admin", body = ErrorBody), (status = 422, description = "Invalid theme", body = ErrorBody)))]
 #[put("/settings/theme")]
 async fn put_theme(

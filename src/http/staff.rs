@@ -27,20 +27,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct CreateStaffRequest {
     /// Login name: 3–64 of `a-z 0-9 . _ -` (stored lower-case).
-    #[schema(example = "zhang.wei")]
+    #[schema(value_type = crate::domain::username::Username)]
     pub username: String,
     /// Shown in the console and the audit log.
-    #[schema(example = "张伟")]
+    #[schema(value_type = crate::domain::text::PersonName)]
     pub display_name: String,
     /// `agency_admin` or `account_manager`.
     pub role: StaffRole,
     /// Mobile number merchants call (an account manager's is shown to their merchants).
     #[serde(default)]
-    #[schema(example = "13912345678")]
+    #[schema(value_type = Option<crate::domain::contact::MobilePhoneOrBlank>)]
     pub phone: Option<String>,
     /// E-mail merchants write to.
     #[serde(default)]
-    #[schema(example = "zhang.wei@agency.example.cn")]
+    #[schema(value_type = Option<crate::domain::contact::EmailOrBlank>)]
     pub email: Option<String>,
 }
 
@@ -51,9 +51,11 @@ pub struct CreateStaffRequest {
 pub struct StaffContactRequest {
     /// Mainland-China mobile number.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::contact::MobilePhoneOrBlank>)]
     pub phone: Option<String>,
     /// E-mail address.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::contact::EmailOrBlank>)]
     pub email: Option<String>,
 }
 

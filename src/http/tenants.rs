@@ -188,7 +188,7 @@ async fn get_contact_history(
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
     /// Why (shown to staff, audited).
-    #[schema(example = "页面含违规内容（网信办通知 2026-118）")]
+    #[schema(value_type = crate::domain::text::HoldReason)]
     pub reason: String,
 }
 

@@ -419,9 +419,10 @@ pub async fn mark_read(state: &AppState, user: UserId, entry: Option<Uuid>) -> A
 #[schema(example = json!({"title": "春节期间客服安排", "text": "春节期间（2月15日至2月23日）客服照常在线，如有问题请联系您的客户经理。"}))]
 pub struct BroadcastInput {
     /// One line, 1–100 characters.
-    #[schema(example = "春节期间客服安排")]
+    #[schema(value_type = crate::domain::text::OneLineTitle)]
     pub title: String,
     /// 1–5,000 characters.
+    #[schema(value_type = crate::domain::text::NoticeText)]
     pub text: String,
     /// Only this plan's tenants; all tenants when absent.
     pub plan_id: Option<Uuid>,

@@ -32,17 +32,20 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct PageInput {
     /// `[a-z0-9-]{1,64}`, unique in the tenant; the client route is `pages/<slug>`.
-    #[schema(example = "about-us")]
+    #[schema(
+        example = "about-us",
+        pattern = "^[ \\t\\n\\r]*[a-z0-9-]{1,64}[ \\t\\n\\r]*$"
+    )]
     pub slug: String,
     /// Title (1–64 characters).
-    #[schema(example = "关于我们")]
+    #[schema(value_type = crate::domain::text::PageTitle)]
     pub title: String,
     /// Navigation bar: `{title?, background_color?, text_style?: black|white}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<NavigationBar>)]
     pub navigation_bar: Option<Value>,
-    /// `{"components": [{"id", "type", "props", "children"?}]}`.
-    #[schema(value_type = Object)]
+    /// The components.
+    #[schema(value_type = crate::domain::layout::Layout)]
     pub layout: Value,
 }
 
@@ -56,11 +59,11 @@ pub struct PageView {
     /// Title.
     pub title: String,
     /// Navigation bar settings.
-    #[schema(value_type = Object)]
+    #[schema(value_type = NavigationBar)]
     pub navigation_bar: Value,
     /// The draft layout (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::domain::layout::Layout>)]
     pub layout: Option<Value>,
     /// Draft revision; the ETag of the page.
     pub revision: i32,
@@ -100,11 +103,11 @@ pub struct VersionView {
     /// Title at publish time.
     pub title: String,
     /// Navigation bar at publish time.
-    #[schema(value_type = Object)]
+    #[schema(value_type = NavigationBar)]
     pub navigation_bar: Value,
     /// Layout (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::domain::layout::Layout>)]
     pub layout: Option<Value>,
     /// Published at.
     pub published_at: DateTime<Utc>,
@@ -123,20 +126,37 @@ fn version_view(v: page_versions::Model, with_layout: bool) -> VersionView {
     }
 }
 
+fn nav_schema_json() -> Value {
+    serde_json::json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "title": {"type": "string", "maxLength": 32},
+            "background_color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+            "text_style": {"type": "string", "enum": ["black", "white"]}
+        }
+    })
+}
+
 fn nav_schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        Schema::compile(&serde_json::json!({
-            "type": "object", "additionalProperties": false,
-            "properties": {
-                "title": {"type": "string", "maxLength": 32},
-                "background_color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
-                "text_style": {"enum": ["black", "white"]}
-            }
-        }))
-        .expect("the navigation-bar schema compiles")
+        Schema::compile(&nav_schema_json()).expect("the navigation-bar schema compiles")
     })
 }
+
+/// A page's navigation bar as the OpenAPI document states it (the schema checked).
+pub struct NavigationBar;
+
+impl utoipa::PartialSchema for NavigationBar {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema = nav_schema_json();
+        schema["description"] =
+            serde_json::json!("The page's navigation bar; what is left out follows the theme.");
+        serde_json::from_value(schema).expect("the navigation-bar schema is an OpenAPI schema")
+    }
+}
+
+impl utoipa::ToSchema for NavigationBar {}
 
 pub(crate) struct CheckedPage {
     pub(crate) slug: String,

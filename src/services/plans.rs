@@ -37,7 +37,7 @@ pub const MAX_SMS_OVERAGE_MILLIFEN: i64 = 1_000_000;
 #[serde(deny_unknown_fields)]
 pub struct PlanTerms {
     /// Feature modules included (`pages`, `media`, `store`, `sms`).
-    #[schema(example = json!(["pages", "media", "store"]), min_items = 1)]
+    #[schema(value_type = std::collections::BTreeSet<crate::domain::apps::AppName>, example = json!(["pages", "media", "store"]), min_items = 1)]
     pub apps: Vec<String>,
     /// Most pages a tenant may have.
     #[schema(example = 50, minimum = 1, maximum = 10_000)]

@@ -21,11 +21,11 @@ use uuid::Uuid;
 /// The tenant's settings.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SettingsView {
-    /// `{"items": [{"page_id", "label", "icon_asset_id", "selected_icon_asset_id"}]}`.
-    #[schema(value_type = Object)]
+    /// The tab bar.
+    #[schema(value_type = TabBar)]
     pub tab_bar: Value,
-    /// `{"primary_color", "background_color", "text_color", "navigation_bar": {…}}`.
-    #[schema(value_type = Object)]
+    /// The theme.
+    #[schema(value_type = Theme)]
     pub theme: Value,
     /// Bumped by every change.
     pub revision: i32,
@@ -41,48 +41,110 @@ pub fn default_theme() -> Value {
     })
 }
 
-fn theme_schema() -> &'static Schema {
-    static S: OnceLock<Schema> = OnceLock::new();
-    S.get_or_init(|| {
-        let color = json!({"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"});
-        Schema::compile(&json!({
-            "type": "object", "additionalProperties": false,
-            "required": ["primary_color", "background_color", "text_color", "navigation_bar"],
-            "properties": {
-                "primary_color": color, "background_color": color, "text_color": color,
-                "navigation_bar": {
-                    "type": "object", "additionalProperties": false, "required": ["background_color", "text_style"],
-                    "properties": {
-                        "background_color": color,
-                        "text_style": {"enum": ["black", "white"]},
-                        "title": {"type": "string", "maxLength": 32}
-                    }
+fn theme_schema_json() -> Value {
+    let color = json!({"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"});
+    json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["primary_color", "background_color", "text_color", "navigation_bar"],
+        "properties": {
+            "primary_color": color, "background_color": color, "text_color": color,
+            "navigation_bar": {
+                "type": "object", "additionalProperties": false, "required": ["background_color", "text_style"],
+                "properties": {
+                    "background_color": color,
+                    "text_style": {"type": "string", "enum": ["black", "white"]},
+                    "title": {"type": "string", "maxLength": 32}
                 }
             }
-        }))
-        .expect("the theme schema compiles")
+        }
+    })
+}
+
+fn theme_schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| Schema::compile(&theme_schema_json()).expect("the theme schema compiles"))
+}
+
+fn tab_bar_schema_json() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["items"],
+        "properties": {"items": {"type": "array", "maxItems": 5, "items": {
+            "type": "object", "additionalProperties": false,
+            "required": ["page_id", "label", "icon_asset_id", "selected_icon_asset_id"],
+            "properties": {
+                "page_id": {"type": "string", "minLength": 36, "maxLength": 36},
+                "label": {"type": "string", "minLength": 1, "maxLength": 8},
+                "icon_asset_id": {"type": "string", "format": "asset-image"},
+                "selected_icon_asset_id": {"type": "string", "format": "asset-image"}
+            }
+        }}}
     })
 }
 
 fn tab_bar_schema() -> &'static Schema {
     static S: OnceLock<Schema> = OnceLock::new();
-    S.get_or_init(|| {
-        Schema::compile(&json!({
-            "type": "object", "additionalProperties": false, "required": ["items"],
-            "properties": {"items": {"type": "array", "maxItems": 5, "items": {
-                "type": "object", "additionalProperties": false,
-                "required": ["page_id", "label", "icon_asset_id", "selected_icon_asset_id"],
-                "properties": {
-                    "page_id": {"type": "string", "minLength": 36, "maxLength": 36},
-                    "label": {"type": "string", "minLength": 1, "maxLength": 8},
-                    "icon_asset_id": {"type": "string", "format": "asset-image"},
-                    "selected_icon_asset_id": {"type": "string", "format": "asset-image"}
-                }
-            }}}
-        }))
-        .expect("the tab-bar schema compiles")
-    })
+    S.get_or_init(|| Schema::compile(&tab_bar_schema_json()).expect("the tab-bar schema compiles"))
 }
+
+/// A settings schema as the OpenAPI document states it: the one the server checks, its
+/// asset formats (ours, not JSON Schema's) said in words.
+fn documented(
+    mut schema: Value,
+    description: &str,
+    example: Value,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    fn plain_formats(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                if map.get("format").and_then(Value::as_str) == Some("asset-image") {
+                    map.remove("format");
+                    map.insert(
+                        "description".into(),
+                        json!("An image asset id (`GET /assets`) or a system placeholder."),
+                    );
+                }
+                map.values_mut().for_each(plain_formats);
+            }
+            Value::Array(items) => items.iter_mut().for_each(plain_formats),
+            _ => {}
+        }
+    }
+    plain_formats(&mut schema);
+    schema["description"] = json!(description);
+    schema["example"] = example;
+    serde_json::from_value(schema).expect("a settings schema is an OpenAPI schema")
+}
+
+/// The tab bar: 0 or 2–5 entries.
+pub struct TabBar;
+
+impl utoipa::PartialSchema for TabBar {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        documented(
+            tab_bar_schema_json(),
+            "The tab bar: 0 or 2–5 entries, each a published page of the tenant with a label \
+             of 1–8 characters and two image icons (normal and selected).",
+            json!({"items": []}),
+        )
+    }
+}
+
+impl utoipa::ToSchema for TabBar {}
+
+/// The theme.
+pub struct Theme;
+
+impl utoipa::PartialSchema for Theme {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        documented(
+            theme_schema_json(),
+            "Colours (`#RRGGBB`) and the navigation bar's defaults.",
+            default_theme(),
+        )
+    }
+}
+
+impl utoipa::ToSchema for Theme {}
 
 async fn load(conn: &impl ConnectionTrait, tenant: TenantId) -> AppResult<SettingsView> {
     Ok(

@@ -35,13 +35,13 @@ pub const PROVISION_FAULT: &str = "tenant.provision.before_last_insert";
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     /// Contact person.
-    #[schema(example = "李娜")]
+    #[schema(value_type = crate::domain::text::PersonName)]
     pub name: String,
     /// Mainland mobile number.
-    #[schema(example = "13812341234")]
+    #[schema(value_type = crate::domain::contact::MobilePhone)]
     pub phone: String,
     /// E-mail.
-    #[schema(example = "li.na@example.cn")]
+    #[schema(value_type = crate::domain::contact::Email)]
     pub email: String,
 }
 
@@ -66,7 +66,7 @@ impl ContactInput {
 #[serde(deny_unknown_fields)]
 pub struct ProvisionInput {
     /// The merchant's business name.
-    #[schema(example = "好味小馆")]
+    #[schema(value_type = crate::domain::text::BusinessName)]
     pub business_name: String,
     /// Designated contact.
     pub contact: ContactInput,
@@ -79,9 +79,10 @@ pub struct ProvisionInput {
     /// Mini-program appid if already known (`wx` + 16 hex); WeChat authorization can bind
     /// it later.
     #[serde(default)]
+    #[schema(pattern = "^[\\t\\n\\x0b\\x0c\\r ]*wx[0-9a-f]{16}[\\t\\n\\x0b\\x0c\\r ]*$")]
     pub appid: Option<String>,
     /// Login name of the merchant admin account created with the tenant.
-    #[schema(example = "haowei.admin")]
+    #[schema(value_type = crate::domain::username::Username)]
     pub merchant_admin_username: String,
     /// First contract.
     pub contract: ContractInput,
@@ -523,6 +524,7 @@ pub struct TenantFilter {
     pub ends_within_days: Option<i64>,
     /// Search: part of the business name, the merchant admin's login name or the contact's
     /// phone (1–100 characters, case-insensitive).
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
     /// At most this many (1–200, default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -670,12 +672,15 @@ pub async fn list_tenants(
 pub struct ContactPatch {
     /// New contact name.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::text::PersonName>)]
     pub name: Option<String>,
     /// New mobile number.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::contact::MobilePhone>)]
     pub phone: Option<String>,
     /// New e-mail.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::contact::Email>)]
     pub email: Option<String>,
 }
 
@@ -950,7 +955,7 @@ pub async fn change_takedown(
 #[serde(deny_unknown_fields)]
 pub struct AppidInput {
     /// `wx` + 16 hex digits.
-    #[schema(example = "wx1234567890abcdef")]
+    #[schema(example = "wx1234567890abcdef", pattern = "^[\\t\\n\\x0b\\x0c\\r ]*wx[0-9a-f]{16}[\\t\\n\\x0b\\x0c\\r ]*$")]
     pub appid: String,
     /// Why (audited), e.g. "bound by the merchant in WeChat's console".
     #[serde(default)]

@@ -160,6 +160,90 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 }
 
 #[actix_web::test]
+async fn another_method_on_a_literal_path_beside_a_parameter_path_is_405() {
+    // `/pages/render` takes POST only; `PUT /pages/{page_id}` must not take it over.
+    let app = spawn_app().await;
+    for (method, path) in [
+        (reqwest::Method::PUT, "/api/v1/pages/render"),
+        (reqwest::Method::DELETE, "/api/v1/pages/from-template"),
+        (reqwest::Method::GET, "/api/v1/pages/unpublish"),
+    ] {
+        let res = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["allow"], "POST", "{method} {path}");
+        let (status, body) = status_json(res).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{method} {path}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_whole_number_written_with_a_fraction_is_read_as_an_integer() {
+    // JSON Schema's integers include `50.0`; generated clients send them.
+    let app = spawn_app().await;
+    let admin = app.admin_session().await;
+    let terms = |quota: serde_json::Value| {
+        serde_json::json!({"name": "基础版", "terms": {
+            "apps": ["pages"], "page_quota": quota, "storage_quota_bytes": 1.0e9,
+            "client_rps": 20, "sms_segments_per_year": 0, "yearly_price_fen": 100000.0,
+            "sms_overage_millifen": 0, "sms_overage_allowed": false}})
+    };
+    let (status, plan) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin.access_token,
+            &terms(serde_json::json!(50.0)),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{plan}");
+    assert_eq!(plan["current"]["page_quota"], 50);
+    assert_eq!(plan["current"]["storage_quota_bytes"], 1_000_000_000);
+    let (status, body) = status_json(
+        app.post_json(
+            "/api/v1/plans",
+            &admin.access_token,
+            &terms(serde_json::json!(50.5)),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["details"]["field"], "terms.page_quota");
+}
+
+#[actix_web::test]
+async fn an_array_is_no_request_body_even_where_its_items_would_fill_the_fields() {
+    // serde fills a struct from an array of its fields in order: `[null, null]` was a
+    // contact change removing both.
+    let app = spawn_app().await;
+    let admin = app.admin_session().await;
+    let me = admin.body["account"]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/staff/{me}/contact")))
+        .bearer_auth(&admin.access_token)
+        .json(&serde_json::json!([null, null]))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(res).await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("body")),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
 async fn messages_follow_accept_language_and_codes_do_not() {
     let app = spawn_app().await;
     let zh = status_json(app.client.get(app.url("/nope")).send().await.unwrap())

@@ -81,6 +81,7 @@ pub struct MessageQuery {
     #[param(pattern = "^(queued|sending|submitted|delivered|undelivered|rejected|unknown)$")]
     pub status: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<Uuid>,

@@ -49,8 +49,10 @@ pub struct StartRollout {
     /// The template to make current and roll out.
     pub template_id: i64,
     /// Runs before their audit submission at once (1–50, default 5).
+    #[schema(minimum = 1, maximum = 50)]
     pub concurrency: Option<i32>,
     /// Runs started per minute at most (1–600, default 10).
+    #[schema(minimum = 1, maximum = 600)]
     pub per_minute: Option<i32>,
 }
 

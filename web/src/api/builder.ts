@@ -22,7 +22,7 @@ export type Problem = Schemas['Problem'];
 export async function renderLayout(body: { slug: string; title: string; navigation_bar?: Record<string, unknown>; layout: unknown }, signal?: AbortSignal): Promise<RenderedPage> {
   const page = await call(
     api.POST('/api/v1/pages/render', {
-      body: { ...body, navigation_bar: body.navigation_bar as Record<string, never> | undefined, layout: body.layout as Record<string, never> },
+      body: { ...body, navigation_bar: body.navigation_bar as Schemas['NavigationBar'] | undefined, layout: body.layout as Schemas['Layout'] },
       signal,
       // The 200 has no declared schema (it is the client API's page JSON): read it as JSON.
       parseAs: 'json',

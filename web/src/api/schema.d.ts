@@ -2234,6 +2234,11 @@ export interface components {
          * @enum {string}
          */
         ActivationRule: "full_payment" | "first_milestone";
+        /**
+         * @description A feature module.
+         * @enum {string}
+         */
+        AppName: "pages" | "media" | "store" | "sms";
         /** @description The appid of a mini-program bound outside the platform. */
         AppidInput: {
             /**
@@ -2445,14 +2450,18 @@ export interface components {
             user_name?: string | null;
         };
         /**
+         * @description 1–40 characters without control or text-direction characters; blank shows the product name.
+         * @example 好帮手数字科技
+         */
+        BrandName: string;
+        /**
          * @description The agency's name.
          * @example {
          *       "name": "好帮手数字科技"
          *     }
          */
         BrandingRequest: {
-            /** @description 1–40 characters; `null` or blank shows the product name. */
-            name?: string | null;
+            name?: components["schemas"]["BrandName"] | null;
         };
         /** @description The agency's branding as everyone (signed in or not) sees it. */
         BrandingView: {
@@ -2488,13 +2497,15 @@ export interface components {
              */
             plan_id?: string | null;
             /** @description 1–5,000 characters. */
-            text: string;
-            /**
-             * @description One line, 1–100 characters.
-             * @example 春节期间客服安排
-             */
-            title: string;
+            text: components["schemas"]["NoticeText"];
+            /** @description One line, 1–100 characters. */
+            title: components["schemas"]["OneLineTitle"];
         };
+        /**
+         * @description 1–200 characters, trimmed, without control or text-direction characters.
+         * @example 好味小馆
+         */
+        BusinessName: string;
         /** @description How far the working-day calendar reaches. */
         CalendarCoverage: {
             /**
@@ -2588,30 +2599,18 @@ export interface components {
         };
         /** @description The merchant's designated contact. */
         ContactInput: {
-            /**
-             * @description E-mail.
-             * @example li.na@example.cn
-             */
-            email: string;
-            /**
-             * @description Contact person.
-             * @example 李娜
-             */
-            name: string;
-            /**
-             * @description Mainland mobile number.
-             * @example 13812341234
-             */
-            phone: string;
+            /** @description E-mail. */
+            email: components["schemas"]["Email"];
+            /** @description Contact person. */
+            name: components["schemas"]["PersonName"];
+            /** @description Mainland mobile number. */
+            phone: components["schemas"]["MobilePhone"];
         };
         /** @description A contact change (fields left out stay as they are). */
         ContactPatch: {
-            /** @description New e-mail. */
-            email?: string | null;
-            /** @description New contact name. */
-            name?: string | null;
-            /** @description New mobile number. */
-            phone?: string | null;
+            email?: components["schemas"]["Email"] | null;
+            name?: components["schemas"]["PersonName"] | null;
+            phone?: components["schemas"]["MobilePhone"] | null;
         };
         /** @description The contact as shown (staff see the full phone number). */
         ContactView: {
@@ -2802,51 +2801,28 @@ export interface components {
         };
         /** @description A new editor. */
         CreateEditorRequest: {
-            /**
-             * @description Display name.
-             * @example 小王
-             */
-            display_name: string;
-            /**
-             * @description Login name.
-             * @example haowei.xiaowang
-             */
-            username: string;
+            /** @description Display name. */
+            display_name: components["schemas"]["PersonName"];
+            /** @description Login name. */
+            username: components["schemas"]["Username"];
         };
         /** @description A new plan. */
         CreatePlanRequest: {
-            /**
-             * @description Name shown to staff.
-             * @example 标准版
-             */
-            name: string;
+            /** @description Name shown to staff. */
+            name: components["schemas"]["PersonName"];
             /** @description Terms of version 1. */
             terms: components["schemas"]["PlanTerms"];
         };
         /** @description A new staff account. */
         CreateStaffRequest: {
-            /**
-             * @description Shown in the console and the audit log.
-             * @example 张伟
-             */
-            display_name: string;
-            /**
-             * @description E-mail merchants write to.
-             * @example zhang.wei@agency.example.cn
-             */
-            email?: string | null;
-            /**
-             * @description Mobile number merchants call (an account manager's is shown to their merchants).
-             * @example 13912345678
-             */
-            phone?: string | null;
+            /** @description Shown in the console and the audit log. */
+            display_name: components["schemas"]["PersonName"];
+            email?: components["schemas"]["EmailOrBlank"] | null;
+            phone?: components["schemas"]["MobilePhoneOrBlank"] | null;
             /** @description `agency_admin` or `account_manager`. */
             role: components["schemas"]["StaffRole"];
-            /**
-             * @description Login name: 3–64 of `a-z 0-9 . _ -` (stored lower-case).
-             * @example zhang.wei
-             */
-            username: string;
+            /** @description Login name: 3–64 of `a-z 0-9 . _ -` (stored lower-case). */
+            username: components["schemas"]["Username"];
         };
         /** @description A created account with its one-time password, shown once. */
         CreatedAccount: {
@@ -2909,6 +2885,16 @@ export interface components {
             /** @description Simplified Chinese. */
             "zh-CN": string;
         };
+        /**
+         * @description E-mail address.
+         * @example li.na@example.cn
+         */
+        Email: string;
+        /**
+         * @description E-mail address; blank for none.
+         * @example zhang.wei@agency.example.cn
+         */
+        EmailOrBlank: string;
         /** @description A tenant whose term ends soon. */
         EndingSoon: {
             /** @description Business name. */
@@ -3126,6 +3112,11 @@ export interface components {
              */
             takedown: number;
         };
+        /**
+         * @description 1–500 characters, trimmed.
+         * @example 页面含违规内容（网信办通知 2026-118）
+         */
+        HoldReason: string;
         /** @description A hold as shown. */
         HoldView: {
             /** @description `overdue` or `takedown`. */
@@ -3248,6 +3239,35 @@ export interface components {
              * @description Owning tenant.
              */
             tenant_id?: string | null;
+        };
+        /**
+         * @description The page's components, in order. Each type's props are checked against its schema from `GET /components`.
+         * @example {
+         *       "components": [
+         *         {
+         *           "id": "title",
+         *           "props": {
+         *             "text": "欢迎光临"
+         *           },
+         *           "type": "text"
+         *         }
+         *       ]
+         *     }
+         */
+        Layout: {
+            components: components["schemas"]["LayoutComponent"][];
+        };
+        LayoutComponent: {
+            /** @description Only on types that take children. */
+            children?: components["schemas"]["LayoutComponent"][];
+            /** @description Unique in the layout. */
+            id: string;
+            /** @description As the type's schema says. */
+            props?: {
+                [key: string]: unknown;
+            };
+            /** @description A component type of `GET /components`. */
+            type: string;
         };
         /** @description The next step of a tenant's lifecycle. */
         LifecycleEvent: {
@@ -3404,6 +3424,23 @@ export interface components {
              */
             seq: number;
         };
+        /**
+         * @description Mainland-China mobile number: 11 digits starting 13–19, `+86` / `0086` allowed.
+         * @example 13812341234
+         */
+        MobilePhone: string;
+        /**
+         * @description Mainland-China mobile number (11 digits starting 13–19); blank for none.
+         * @example 13912345678
+         */
+        MobilePhoneOrBlank: string;
+        /** @description The page's navigation bar; what is left out follows the theme. */
+        NavigationBar: {
+            background_color?: string;
+            /** @enum {string} */
+            text_style?: "black" | "white";
+            title?: string;
+        };
         /** @description The first milestone not yet fully paid. */
         NextDue: {
             /**
@@ -3419,6 +3456,16 @@ export interface components {
              */
             remaining_fen: number;
         };
+        /**
+         * @description 1–5,000 characters, trimmed.
+         * @example 春节期间（2 月 9 日至 2 月 17 日）客服暂停，急事请拨打 400-000-0000。
+         */
+        NoticeText: string;
+        /**
+         * @description One line of 1–100 characters, trimmed.
+         * @example 春节期间客服安排
+         */
+        OneLineTitle: string;
         /** @description A tenant held for an overdue payment. */
         OverdueTenant: {
             /** @description Business name. */
@@ -3476,20 +3523,16 @@ export interface components {
         };
         /** @description A page as the builder sends it. */
         PageInput: {
-            /** @description `{"components": [{"id", "type", "props", "children"?}]}`. */
-            layout: Record<string, never>;
-            /** @description Navigation bar: `{title?, background_color?, text_style?: black|white}`. */
-            navigation_bar?: Record<string, never>;
+            /** @description The components. */
+            layout: components["schemas"]["Layout"];
+            navigation_bar?: components["schemas"]["NavigationBar"] | null;
             /**
              * @description `[a-z0-9-]{1,64}`, unique in the tenant; the client route is `pages/<slug>`.
              * @example about-us
              */
             slug: string;
-            /**
-             * @description Title (1–64 characters).
-             * @example 关于我们
-             */
-            title: string;
+            /** @description Title (1–64 characters). */
+            title: components["schemas"]["PageTitle"];
         };
         /** @description Pages. */
         PageList: {
@@ -3504,8 +3547,13 @@ export interface components {
          */
         PageTakedownRequest: {
             /** @description Why (audited). */
-            reason: string;
+            reason: components["schemas"]["HoldReason"];
         };
+        /**
+         * @description 1–64 characters, trimmed, without control or text-direction characters.
+         * @example 关于我们
+         */
+        PageTitle: string;
         /** @description One page that uses an asset. */
         PageUsage: {
             /** @description The draft uses it. */
@@ -3531,10 +3579,9 @@ export interface components {
             id: string;
             /** @description Served to clients. */
             is_published: boolean;
-            /** @description The draft layout (omitted in lists). */
-            layout?: Record<string, never> | null;
+            layout?: components["schemas"]["Layout"] | null;
             /** @description Navigation bar settings. */
-            navigation_bar: Record<string, never>;
+            navigation_bar: components["schemas"]["NavigationBar"];
             /**
              * Format: int32
              * @description Latest published version.
@@ -3636,6 +3683,11 @@ export interface components {
             /** @description Bank or receipt reference. */
             reference: string;
         };
+        /**
+         * @description 1–100 characters, trimmed, without control or text-direction characters.
+         * @example 张伟
+         */
+        PersonName: string;
         /** @description Plans. */
         PlanList: {
             /** @description By name. */
@@ -3651,7 +3703,7 @@ export interface components {
              *       "store"
              *     ]
              */
-            apps: string[];
+            apps: components["schemas"]["AppName"][];
             /**
              * Format: int32
              * @description Client API requests per second (whole service, all instances).
@@ -3701,7 +3753,7 @@ export interface components {
              *       "store"
              *     ]
              */
-            apps: string[];
+            apps: components["schemas"]["AppName"][];
             /**
              * Format: int32
              * @description Client API requests per second (whole service, all instances).
@@ -3865,20 +3917,14 @@ export interface components {
              *     it later.
              */
             appid?: string | null;
-            /**
-             * @description The merchant's business name.
-             * @example 好味小馆
-             */
-            business_name: string;
+            /** @description The merchant's business name. */
+            business_name: components["schemas"]["BusinessName"];
             /** @description Designated contact. */
             contact: components["schemas"]["ContactInput"];
             /** @description First contract. */
             contract: components["schemas"]["ContractInput"];
-            /**
-             * @description Login name of the merchant admin account created with the tenant.
-             * @example haowei.admin
-             */
-            merchant_admin_username: string;
+            /** @description Login name of the merchant admin account created with the tenant. */
+            merchant_admin_username: components["schemas"]["Username"];
             /**
              * Format: uuid
              * @description Plan sold (its current version is signed).
@@ -3938,11 +3984,8 @@ export interface components {
         };
         /** @description A reason, required for every takedown change. */
         ReasonRequest: {
-            /**
-             * @description Why (shown to staff, audited).
-             * @example 页面含违规内容（网信办通知 2026-118）
-             */
-            reason: string;
+            /** @description Why (shown to staff, audited). */
+            reason: components["schemas"]["HoldReason"];
         };
         /**
          * @description One entry of a delivery-receipt push (PROVIDER.md §3.1).
@@ -4233,10 +4276,10 @@ export interface components {
              * @description Bumped by every change.
              */
             revision: number;
-            /** @description `{"items": [{"page_id", "label", "icon_asset_id", "selected_icon_asset_id"}]}`. */
-            tab_bar: Record<string, never>;
-            /** @description `{"primary_color", "background_color", "text_color", "navigation_bar": {…}}`. */
-            theme: Record<string, never>;
+            /** @description The tab bar. */
+            tab_bar: components["schemas"]["TabBar"];
+            /** @description The theme. */
+            theme: components["schemas"]["Theme"];
         };
         /**
          * @description The first agency admin, created at the setup address the service printed.
@@ -4346,10 +4389,8 @@ export interface components {
          *     }
          */
         StaffContactRequest: {
-            /** @description E-mail address. */
-            email?: string | null;
-            /** @description Mainland-China mobile number. */
-            phone?: string | null;
+            email?: components["schemas"]["EmailOrBlank"] | null;
+            phone?: components["schemas"]["MobilePhoneOrBlank"] | null;
         };
         /** @description Staff accounts. */
         StaffList: {
@@ -4443,6 +4484,22 @@ export interface components {
             started_at: string;
             /** @description `in_flight`, `done`, `skipped` or `failed`. */
             status: string;
+        };
+        /**
+         * @description The tab bar: 0 or 2–5 entries, each a published page of the tenant with a label of 1–8 characters and two image icons (normal and selected).
+         * @example {
+         *       "items": []
+         *     }
+         */
+        TabBar: {
+            items: {
+                /** @description An image asset id (`GET /assets`) or a system placeholder. */
+                icon_asset_id: string;
+                label: string;
+                page_id: string;
+                /** @description An image asset id (`GET /assets`) or a system placeholder. */
+                selected_icon_asset_id: string;
+            }[];
         };
         /**
          * @description A template to register.
@@ -4619,6 +4676,29 @@ export interface components {
              */
             reference: string;
         };
+        /**
+         * @description Colours (`#RRGGBB`) and the navigation bar's defaults.
+         * @example {
+         *       "background_color": "#F7F7F7",
+         *       "navigation_bar": {
+         *         "background_color": "#FFFFFF",
+         *         "text_style": "black"
+         *       },
+         *       "primary_color": "#07C160",
+         *       "text_color": "#333333"
+         *     }
+         */
+        Theme: {
+            background_color: string;
+            navigation_bar: {
+                background_color: string;
+                /** @enum {string} */
+                text_style: "black" | "white";
+                title?: string;
+            };
+            primary_color: string;
+            text_color: string;
+        };
         /** @description An authorizer token's state (never the token). */
         TokenHealth: {
             /**
@@ -4749,6 +4829,11 @@ export interface components {
             /** @description Oldest first. */
             items: components["schemas"]["AccountView"][];
         };
+        /**
+         * @description Login name: 3–64 of `a-z 0-9 . _ -`, stored lower-case.
+         * @example zhang.wei
+         */
+        Username: string;
         /** @description Vault facts for the platform status (never the secrets). */
         VaultEntryStatus: {
             /**
@@ -4769,10 +4854,9 @@ export interface components {
         };
         /** @description A published version. */
         VersionView: {
-            /** @description Layout (omitted in lists). */
-            layout?: Record<string, never> | null;
+            layout?: components["schemas"]["Layout"] | null;
             /** @description Navigation bar at publish time. */
-            navigation_bar: Record<string, never>;
+            navigation_bar: components["schemas"]["NavigationBar"];
             /**
              * Format: date-time
              * @description Published at.
@@ -6895,8 +6979,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "layout": {},
-                 *       "navigation_bar": {},
+                 *       "layout": {
+                 *         "components": [
+                 *           {
+                 *             "id": "title",
+                 *             "props": {
+                 *               "text": "欢迎光临"
+                 *             },
+                 *             "type": "text"
+                 *           }
+                 *         ]
+                 *       },
+                 *       "navigation_bar": {
+                 *         "text_style": "black"
+                 *       },
                  *       "slug": "about-us",
                  *       "title": "关于我们"
                  *     }
@@ -7084,8 +7180,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "layout": {},
-                 *       "navigation_bar": {},
+                 *       "layout": {
+                 *         "components": [
+                 *           {
+                 *             "id": "title",
+                 *             "props": {
+                 *               "text": "欢迎光临"
+                 *             },
+                 *             "type": "text"
+                 *           }
+                 *         ]
+                 *       },
+                 *       "navigation_bar": {
+                 *         "text_style": "black"
+                 *       },
                  *       "slug": "about-us",
                  *       "title": "关于我们"
                  *     }
@@ -7314,7 +7422,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The page's ETag */
+                /** @description The page's ETag (`"3"`), or `*` for whatever is current */
                 "If-Match": string;
             };
             path: {
@@ -7327,8 +7435,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "layout": {},
-                 *       "navigation_bar": {},
+                 *       "layout": {
+                 *         "components": [
+                 *           {
+                 *             "id": "title",
+                 *             "props": {
+                 *               "text": "欢迎光临"
+                 *             },
+                 *             "type": "text"
+                 *           }
+                 *         ]
+                 *       },
+                 *       "navigation_bar": {
+                 *         "text_style": "black"
+                 *       },
                  *       "slug": "about-us",
                  *       "title": "关于我们"
                  *     }
@@ -7375,6 +7495,15 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_exists`: another page has the slug */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8092,7 +8221,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "标准版",
+                 *       "name": "张伟",
                  *       "terms": {
                  *         "apps": [
                  *           "pages",
@@ -9208,8 +9337,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
-                "application/json": Record<string, never>;
+                /**
+                 * @example {
+                 *       "items": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["TabBar"];
             };
         };
         responses: {
@@ -9287,8 +9420,18 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
-                "application/json": Record<string, never>;
+                /**
+                 * @example {
+                 *       "background_color": "#F7F7F7",
+                 *       "navigation_bar": {
+                 *         "background_color": "#FFFFFF",
+                 *         "text_style": "black"
+                 *       },
+                 *       "primary_color": "#07C160",
+                 *       "text_color": "#333333"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Theme"];
             };
         };
         responses: {
@@ -10412,7 +10555,7 @@ export interface operations {
                  *       "business_name": "好味小馆",
                  *       "contact": {
                  *         "email": "li.na@example.cn",
-                 *         "name": "李娜",
+                 *         "name": "张伟",
                  *         "phone": "13812341234"
                  *       },
                  *       "contract": {
@@ -10429,7 +10572,7 @@ export interface operations {
                  *         "plan_id": "01a20000-0000-7000-8000-000000000001",
                  *         "start_date": "2027-01-04"
                  *       },
-                 *       "merchant_admin_username": "haowei.admin",
+                 *       "merchant_admin_username": "zhang.wei",
                  *       "plan_id": "01a20000-0000-7000-8000-000000000001"
                  *     }
                  */
@@ -10772,7 +10915,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
+                /**
+                 * @example {
+                 *       "email": "li.na@example.cn",
+                 *       "name": "张伟",
+                 *       "phone": "13812341234"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ContactPatch"];
             };
         };
@@ -11889,8 +12038,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "display_name": "小王",
-                 *       "username": "haowei.xiaowang"
+                 *       "display_name": "张伟",
+                 *       "username": "zhang.wei"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateEditorRequest"];

@@ -247,7 +247,7 @@ describe('the page builder', () => {
             { page_id: homeId, label: '首页', icon_asset_id: 'sys-placeholder-icon', selected_icon_asset_id: 'sys-placeholder-icon-active' },
             { page_id: catalogueId, label: '商品', icon_asset_id: 'sys-placeholder-icon', selected_icon_asset_id: 'sys-placeholder-icon-active' },
           ],
-        } as unknown as Record<string, never>,
+        },
       }),
       'the tab bar',
     );
@@ -332,7 +332,7 @@ describe('the page builder', () => {
     await signIn(page, PASSWORD);
     await page.waitForURL('**/console/home');
     const api = await signedInApi(server.binaryOrigin, merchant.username, PASSWORD);
-    const promo = ok(await api.POST('/api/v1/pages', { body: { slug: 'promo', title: '优惠活动', layout: { components: [] } as unknown as Record<string, never> } }), 'a blank page');
+    const promo = ok(await api.POST('/api/v1/pages', { body: { slug: 'promo', title: '优惠活动', layout: { components: [] } } }), 'a blank page');
     await page.goto(`${server.origin}/console/pages/${promo.id}/edit`);
     await page.getByTestId('palette-coupon').click();
     const item = page.getByTestId('canvas-item-coupon-1');

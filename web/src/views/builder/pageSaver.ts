@@ -101,7 +101,7 @@ export function usePageSaver(
       const view = await call(
         api.PUT('/api/v1/pages/{page_id}', {
           params: { path: { page_id: pageId() }, header: { 'If-Match': `"${ifMatch}"` } },
-          body: { slug: page.slug, title: page.title, navigation_bar: page.navigation_bar as Record<string, never>, layout: page.layout as unknown as Record<string, never> },
+          body: { slug: page.slug, title: page.title, navigation_bar: page.navigation_bar as Schemas['NavigationBar'], layout: page.layout },
         }),
       );
       revision.value = view.revision;

@@ -58,7 +58,7 @@ export interface ProvisionedMerchant {
 export async function provisionMerchant(
   origin: string,
   setupToken: string,
-  options: { apps: string[]; username: string; business: string },
+  options: { apps: components['schemas']['AppName'][]; username: string; business: string },
 ): Promise<ProvisionedMerchant> {
   const admin = ADMIN;
   const anonymous = createClient<paths>({ baseUrl: origin });

@@ -91,6 +91,10 @@ export function draftFromTerms(terms: PlanTerms): PlanTermsDraft {
 }
 
 /** The chosen modules in the catalogue's order (unknown ones kept, last). */
+export function isPlanApp(app: string): app is PlanApp {
+  return (PLAN_APPS as readonly string[]).includes(app);
+}
+
 export function orderedApps(apps: readonly string[]): string[] {
   const known: readonly string[] = PLAN_APPS;
   return [...known.filter((a) => apps.includes(a)), ...apps.filter((a) => !known.includes(a))];
@@ -123,7 +127,7 @@ export function termsFromDraft(
   if (Object.keys(problems).length > 0) return { terms: null, problems };
   return {
     terms: {
-      apps: orderedApps(draft.apps),
+      apps: orderedApps(draft.apps).filter(isPlanApp),
       page_quota: draft.page_quota!,
       storage_quota_bytes: draft.storage_amount! * (draft.storage_unit === 'GB' ? GB : MB),
       client_rps: draft.client_rps!,

@@ -1,1 +1,0 @@
-import"./index-akvJpdv7.js";import"./css-qGyfdExX.js";

@@ -1,0 +1,1 @@
+import"./index-D6Q8N1jM.js";
