@@ -244,10 +244,11 @@ mod tests {
             "\u{2028}t",
             "t\u{205f}",
         ];
+        type Parses<'a> = &'a dyn Fn(&str) -> bool;
         let checks: [(
             &str,
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-            &dyn Fn(&str) -> bool,
+            Parses,
         ); 6] = [
             ("username", Username::schema(), &|s| {
                 Username::parse(s, "f").is_ok()

@@ -955,7 +955,10 @@ pub async fn change_takedown(
 #[serde(deny_unknown_fields)]
 pub struct AppidInput {
     /// `wx` + 16 hex digits.
-    #[schema(example = "wx1234567890abcdef", pattern = "^[\\t\\n\\x0b\\x0c\\r ]*wx[0-9a-f]{16}[\\t\\n\\x0b\\x0c\\r ]*$")]
+    #[schema(
+        example = "wx1234567890abcdef",
+        pattern = "^[\\t\\n\\x0b\\x0c\\r ]*wx[0-9a-f]{16}[\\t\\n\\x0b\\x0c\\r ]*$"
+    )]
     pub appid: String,
     /// Why (audited), e.g. "bound by the merchant in WeChat's console".
     #[serde(default)]
