@@ -153,6 +153,7 @@ def seeded(origin):
             break
         time.sleep(0.2)
     _, jobs = admin.call("GET", "/api/v1/admin/jobs")
+    _, starters = merchant.call("GET", "/api/v1/page-templates")
     ids = {
         "tenant_id": [tenant], "plan_id": [plan["id"]], "contract_id": [contract],
         "page_id": pages, "asset_id": [asset["id"]], "user_id": [editor["account"]["id"] if "account" in editor else editor["id"]],
@@ -161,10 +162,16 @@ def seeded(origin):
         "version": [1], "year": [int(today[:4]) + 1],
         "token": [link["token"]] + ([export_link["url"].rsplit("/", 1)[-1]] if export_link else []),
     }
-    return admin, merchant, {k: v for k, v in ids.items() if v}
+    # Ids a body names: a plan, an account manager, pages, a starter page.
+    body = {
+        "body.plan_id": [plan["id"]], "body.contract.plan_id": [plan["id"]],
+        "body.account_manager_id": [am["account"]["id"]], "body.page_ids[*]": pages,
+        "body.template": [t["key"] for t in starters["items"]],
+    }
+    return admin, merchant, {k: v for k, v in ids.items() if v}, body
 
 
-def config_with_dictionaries(ids, path):
+def config_with_dictionaries(ids, body, path):
     """schemathesis.toml plus dictionaries of the seeded ids: most generated path parameters
     name a resource that exists, the rest stay random (404s are tested too)."""
     with open(os.path.join(ROOT, "schemathesis.toml")) as f:
@@ -177,12 +184,17 @@ def config_with_dictionaries(ids, path):
     for name in ids:
         for location in (["path", "query"] if name == "token" else ["path"]):
             lines.append(f'"{location}.{name}" = {{ dictionary = "{name}", probability = 0.8 }}')
+    for i, (key, _) in enumerate(body.items()):
+        lines.append(f'"{key}" = {{ dictionary = "body_{i}", probability = 0.8 }}')
     lines.append('"body.username" = { dictionary = "login_username", probability = 0.5 }')
     lines.append('"body.password" = { dictionary = "login_password", probability = 0.5 }')
     lines.append("[dictionaries.login_username]")
     lines.append("values = " + json.dumps([ADMIN[0], MERCHANT[0]]))
     lines.append("[dictionaries.login_password]")
     lines.append("values = " + json.dumps([ADMIN[1], MERCHANT[1]]))
+    for i, (_, values) in enumerate(body.items()):
+        lines.append(f"[dictionaries.body_{i}]")
+        lines.append("values = " + json.dumps(values, ensure_ascii=False))
     with open(path, "w") as f:
         f.write(text + "\n".join(lines) + "\n")
     return path
@@ -268,9 +280,9 @@ def main():
             if name == "agency-admin":
                 token = Api(origin).login(*ADMIN).token
             else:
-                admin, merchant, ids = seeded(origin)
+                admin, merchant, ids, body = seeded(origin)
                 token = (admin if name.startswith("agency") else merchant).token
-                config = config_with_dictionaries(ids, os.path.join(data_dir, "schemathesis.toml"))
+                config = config_with_dictionaries(ids, body, os.path.join(data_dir, "schemathesis.toml"))
             code, tested, ok, unconfigured = run(name, origin, token, ENDS_OWN_SESSION, config)
             codes.append(code)
             all_tested |= tested

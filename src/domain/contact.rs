@@ -14,36 +14,26 @@ const EMAIL_CORE: &str = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+";
 #[serde(transparent)]
 pub struct MobilePhone(String);
 
-impl utoipa::PartialSchema for MobilePhone {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::text::string_schema(
-            super::text::trimmed_pattern(PHONE_CORE),
-            11,
-            None,
-            "Mainland-China mobile number: 11 digits starting 13–19, `+86` / `0086` allowed.",
-            "13812341234",
-        )
-    }
-}
-
-impl utoipa::ToSchema for MobilePhone {}
+super::text::stated_string!(
+    MobilePhone,
+    super::text::trimmed_pattern(PHONE_CORE),
+    11,
+    None,
+    "Mainland-China mobile number: 11 digits starting 13–19, `+86` / `0086` allowed.",
+    "13812341234",
+);
 
 /// A mobile number where blank means none (staff contact details).
 pub struct MobilePhoneOrBlank;
 
-impl utoipa::PartialSchema for MobilePhoneOrBlank {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::text::string_schema(
-            super::text::or_blank(&super::text::trimmed_pattern(PHONE_CORE)),
-            0,
-            None,
-            "Mainland-China mobile number (11 digits starting 13–19); blank for none.",
-            "13912345678",
-        )
-    }
-}
-
-impl utoipa::ToSchema for MobilePhoneOrBlank {}
+super::text::stated_string!(
+    MobilePhoneOrBlank,
+    super::text::or_blank(&super::text::trimmed_pattern(PHONE_CORE)),
+    0,
+    None,
+    "Mainland-China mobile number (11 digits starting 13–19); blank for none.",
+    "13912345678",
+);
 
 impl MobilePhone {
     /// Parses user input; `field` names the request field in the error.
@@ -90,36 +80,26 @@ impl MobilePhone {
 #[serde(transparent)]
 pub struct Email(String);
 
-impl utoipa::PartialSchema for Email {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::text::string_schema(
-            super::text::trimmed_pattern(EMAIL_CORE),
-            5,
-            Some(254),
-            "E-mail address.",
-            "li.na@example.cn",
-        )
-    }
-}
-
-impl utoipa::ToSchema for Email {}
+super::text::stated_string!(
+    Email,
+    super::text::trimmed_pattern(EMAIL_CORE),
+    5,
+    Some(254),
+    "E-mail address.",
+    "li.na@example.cn",
+);
 
 /// An e-mail address where blank means none (staff contact details).
 pub struct EmailOrBlank;
 
-impl utoipa::PartialSchema for EmailOrBlank {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::text::string_schema(
-            super::text::or_blank(&super::text::trimmed_pattern(EMAIL_CORE)),
-            0,
-            Some(254),
-            "E-mail address; blank for none.",
-            "zhang.wei@agency.example.cn",
-        )
-    }
-}
-
-impl utoipa::ToSchema for EmailOrBlank {}
+super::text::stated_string!(
+    EmailOrBlank,
+    super::text::or_blank(&super::text::trimmed_pattern(EMAIL_CORE)),
+    0,
+    Some(254),
+    "E-mail address; blank for none.",
+    "zhang.wei@agency.example.cn",
+);
 
 impl Email {
     /// Parses user input; `field` names the request field in the error.

@@ -31,6 +31,18 @@ pub fn trimmed_pattern(core: &str) -> String {
 pub const NOT_BLANK: &str =
     r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
+/// Unicode's White_Space: what `str::trim` removes.
+const WHITE_SPACE: &str =
+    r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// Any text of 1 to `max` characters once trimmed.
+pub fn trimmed_text_pattern(max: usize) -> String {
+    let inner = max.saturating_sub(2);
+    format!(
+        "^[{WHITE_SPACE}]*[^{WHITE_SPACE}]([\\s\\S]{{0,{inner}}}[^{WHITE_SPACE}])?[{WHITE_SPACE}]*$"
+    )
+}
+
 /// `pattern`, or nothing but whitespace (which parsing reads as absent).
 pub fn or_blank(pattern: &str) -> String {
     format!("^{TRIM}$|{pattern}")
@@ -63,125 +75,116 @@ pub fn string_schema(
         .into()
 }
 
+/// Implements the OpenAPI schema of a string type: [`string_schema`] with these arguments.
+macro_rules! stated_string {
+    ($type:ty, $pattern:expr, $min:expr, $max:expr, $description:expr, $example:expr $(,)?) => {
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::domain::text::string_schema($pattern, $min, $max, $description, $example)
+            }
+        }
+
+        impl utoipa::ToSchema for $type {}
+    };
+}
+pub(crate) use stated_string;
+
 /// A name of up to 100 characters (a person, a contact, a plan) as the schema states it.
 pub struct PersonName;
 
-impl utoipa::PartialSchema for PersonName {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        string_schema(
-            name_pattern(100),
-            1,
-            None,
-            "1–100 characters, trimmed, without control or text-direction characters.",
-            "张伟",
-        )
-    }
-}
-
-impl utoipa::ToSchema for PersonName {}
+stated_string!(
+    PersonName,
+    name_pattern(100),
+    1,
+    None,
+    "1–100 characters, trimmed, without control or text-direction characters.",
+    "张伟",
+);
 
 /// A merchant's business name (1–200 characters).
 pub struct BusinessName;
 
-impl utoipa::PartialSchema for BusinessName {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        string_schema(
-            name_pattern(200),
-            1,
-            None,
-            "1–200 characters, trimmed, without control or text-direction characters.",
-            "好味小馆",
-        )
-    }
-}
-
-impl utoipa::ToSchema for BusinessName {}
+stated_string!(
+    BusinessName,
+    name_pattern(200),
+    1,
+    None,
+    "1–200 characters, trimmed, without control or text-direction characters.",
+    "好味小馆",
+);
 
 /// The agency's name (1–40 characters; blank for the product's).
 pub struct BrandName;
 
-impl utoipa::PartialSchema for BrandName {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        string_schema(
-            or_blank(&name_pattern(40)),
-            0,
-            None,
-            "1–40 characters without control or text-direction characters; blank shows \
+stated_string!(
+    BrandName,
+    or_blank(&name_pattern(40)),
+    0,
+    None,
+    "1–40 characters without control or text-direction characters; blank shows \
              the product name.",
-            "好帮手数字科技",
-        )
-    }
-}
-
-impl utoipa::ToSchema for BrandName {}
+    "好帮手数字科技",
+);
 
 /// A page's title (1–64 characters).
 pub struct PageTitle;
 
-impl utoipa::PartialSchema for PageTitle {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        string_schema(
-            name_pattern(64),
-            1,
-            None,
-            "1–64 characters, trimmed, without control or text-direction characters.",
-            "关于我们",
-        )
-    }
-}
-
-impl utoipa::ToSchema for PageTitle {}
+stated_string!(
+    PageTitle,
+    name_pattern(64),
+    1,
+    None,
+    "1–64 characters, trimmed, without control or text-direction characters.",
+    "关于我们",
+);
 
 /// A one-line title (1–100 characters).
 pub struct OneLineTitle;
 
-impl utoipa::PartialSchema for OneLineTitle {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        string_schema(
-            name_pattern(100),
-            1,
-            None,
-            "One line of 1–100 characters, trimmed.",
-            "春节期间客服安排",
-        )
-    }
-}
-
-impl utoipa::ToSchema for OneLineTitle {}
+stated_string!(
+    OneLineTitle,
+    name_pattern(100),
+    1,
+    None,
+    "One line of 1–100 characters, trimmed.",
+    "春节期间客服安排",
+);
 
 /// Why a hold or a takedown is placed (1–500 characters, audited).
 pub struct HoldReason;
 
-impl utoipa::PartialSchema for HoldReason {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        string_schema(
-            NOT_BLANK.to_owned(),
-            1,
-            Some(500),
-            "1–500 characters, trimmed.",
-            "页面含违规内容（网信办通知 2026-118）",
-        )
-    }
-}
+stated_string!(
+    HoldReason,
+    NOT_BLANK.to_owned(),
+    1,
+    Some(500),
+    "1–500 characters, trimmed.",
+    "页面含违规内容（网信办通知 2026-118）",
+);
 
-impl utoipa::ToSchema for HoldReason {}
+/// A search (1–100 characters once trimmed).
+pub struct SearchText;
+
+stated_string!(
+    SearchText,
+    trimmed_text_pattern(100),
+    1,
+    None,
+    "1–100 characters once trimmed.",
+    "好味",
+);
 
 /// A notice's text (1–5,000 characters, not all whitespace).
 pub struct NoticeText;
 
-impl utoipa::PartialSchema for NoticeText {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        string_schema(
-            NOT_BLANK.to_owned(),
-            1,
-            Some(5000),
-            "1–5,000 characters, trimmed.",
-            "春节期间（2 月 9 日至 2 月 17 日）客服暂停，急事请拨打 400-000-0000。",
-        )
-    }
-}
-
-impl utoipa::ToSchema for NoticeText {}
+stated_string!(
+    NoticeText,
+    NOT_BLANK.to_owned(),
+    1,
+    Some(5000),
+    "1–5,000 characters, trimmed.",
+    "春节期间（2 月 9 日至 2 月 17 日）客服暂停，急事请拨打 400-000-0000。",
+);
 
 #[cfg(test)]
 mod tests {
@@ -249,7 +252,7 @@ mod tests {
             &str,
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
             Parses,
-        ); 6] = [
+        ); 7] = [
             ("username", Username::schema(), &|s| {
                 Username::parse(s, "f").is_ok()
             }),
@@ -261,6 +264,10 @@ mod tests {
                 parse_name(s, 100, "f").is_ok()
             }),
             ("text", NoticeText::schema(), &|s| !s.trim().is_empty()),
+            ("search", SearchText::schema(), &|s| {
+                let n = s.trim().chars().count();
+                (1..=100).contains(&n)
+            }),
             ("brand", BrandName::schema(), &|s| {
                 s.trim().is_empty() || parse_name(s, 40, "f").is_ok()
             }),

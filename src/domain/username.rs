@@ -10,19 +10,14 @@ use std::fmt;
 #[serde(transparent)]
 pub struct Username(String);
 
-impl utoipa::PartialSchema for Username {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::text::string_schema(
-            super::text::trimmed_pattern("[A-Za-z0-9._-]{3,64}"),
-            3,
-            None,
-            "Login name: 3–64 of `a-z 0-9 . _ -`, stored lower-case.",
-            "zhang.wei",
-        )
-    }
-}
-
-impl utoipa::ToSchema for Username {}
+super::text::stated_string!(
+    Username,
+    super::text::trimmed_pattern("[A-Za-z0-9._-]{3,64}"),
+    3,
+    None,
+    "Login name: 3–64 of `a-z 0-9 . _ -`, stored lower-case.",
+    "zhang.wei",
+);
 
 impl Username {
     /// Parses user input; `field` names the request field in the error.

@@ -118,6 +118,8 @@ pub struct AssetList {
     pub storage_used_bytes: i64,
     /// The plan's storage quota.
     pub storage_quota_bytes: i64,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// The tenant's assets.
@@ -132,6 +134,7 @@ async fn list_assets(
         items,
         storage_used_bytes: used,
         storage_quota_bytes: quota,
+        next_cursor: None,
     }))
 }
 

@@ -29,6 +29,8 @@ const READERS: &[Role] = &[Role::AgencyAdmin, Role::AccountManager, Role::Mercha
 pub struct ContractList {
     /// By sequence.
     pub items: Vec<ContractView>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// Every contract of the tenant with balance, next due milestone and late fee.
@@ -42,6 +44,7 @@ async fn list_contracts(
     access.require(READERS)?;
     Ok(web::Json(ContractList {
         items: contracts::list_contract_views(&state, access.tenant).await?,
+        next_cursor: None,
     }))
 }
 

@@ -41,6 +41,8 @@ pub struct CreateEditorRequest {
 pub struct UserList {
     /// Oldest first.
     pub items: Vec<AccountView>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// The tenant's merchant users (its admin and editors).
@@ -54,6 +56,7 @@ async fn list_editors(
     access.require(MANAGERS)?;
     Ok(web::Json(UserList {
         items: accounts::list_tenant_users(&state, access.tenant).await?,
+        next_cursor: None,
     }))
 }
 

@@ -8,6 +8,7 @@ use crate::http::extract::Query;
 use crate::lifecycle::planner::{self, PlannedDay};
 use crate::services::RequestMeta;
 use crate::services::exports::{self, Download, ExportView};
+use crate::services::listing::ItemList;
 use crate::services::notifications::{
     self, BroadcastCreated, BroadcastInput, InboxPage, InboxQuery,
 };
@@ -50,14 +51,16 @@ async fn request_export(
 
 /// The tenant's exports, newest first, with their download links while valid.
 #[utoipa::path(tag = "lifecycle", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id")), security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = [ExportView]), (status = 404, description = "No such tenant", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = ItemList<ExportView>), (status = 404, description = "No such tenant", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}/exports")]
 async fn list_exports(
     state: web::Data<AppState>,
     access: TenantAccess,
-) -> AppResult<web::Json<Vec<ExportView>>> {
+) -> AppResult<web::Json<ItemList<ExportView>>> {
     access.require(EXPORTERS)?;
-    Ok(web::Json(exports::list(&state, access.tenant).await?))
+    Ok(web::Json(ItemList::whole(
+        exports::list(&state, access.tenant).await?,
+    )))
 }
 
 /// Downloads a ready export (a redirect to object storage where it has signed URLs).
@@ -223,13 +226,13 @@ pub struct PlanQuery {
 /// What the lifecycle sweeps will do per day — reminders, freezes, overdue holds, purges —
 /// and why, assuming nobody pays or renews in between. Changes nothing.
 #[utoipa::path(tag = "lifecycle", params(PlanQuery), security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = [PlannedDay]), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "`days` is out of range", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = ItemList<PlannedDay>), (status = 403, description = "Not staff", body = ErrorBody), (status = 422, description = "`days` is out of range", body = ErrorBody)))]
 #[get("/lifecycle/plan")]
 async fn lifecycle_plan(
     state: web::Data<AppState>,
     staff: Staff,
     q: Query<PlanQuery>,
-) -> AppResult<web::Json<Vec<PlannedDay>>> {
+) -> AppResult<web::Json<ItemList<PlannedDay>>> {
     let mut days = planner::plan(&state, state.clock.now(), q.days.unwrap_or(30)).await?;
     if staff.0.user.role == crate::domain::role::Role::AccountManager {
         // Account managers see their own tenants only.
@@ -250,5 +253,5 @@ async fn lifecycle_plan(
         }
         days.retain(|d| !d.actions.is_empty());
     }
-    Ok(web::Json(days))
+    Ok(web::Json(ItemList::whole(days)))
 }

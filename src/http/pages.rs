@@ -78,6 +78,8 @@ fn if_match(req: &HttpRequest, required: bool) -> AppResult<Option<i32>> {
 pub struct ComponentList {
     /// Types of the plan's apps, by name.
     pub items: Vec<ComponentInfo>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// Component types available to the tenant's plan, with display names, icons and JSON
@@ -91,6 +93,7 @@ async fn list_components(
     let apps = plan_apps(&state.db, access.tenant).await?;
     Ok(web::Json(ComponentList {
         items: state.catalog.components_for(&apps),
+        next_cursor: None,
     }))
 }
 
@@ -99,6 +102,8 @@ async fn list_components(
 pub struct StarterPageList {
     /// Home, catalogue, about us, contact.
     pub items: Vec<StarterPage>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// Starter page templates (layout only, with system placeholder images).
@@ -110,6 +115,7 @@ async fn list_page_templates(
 ) -> web::Json<StarterPageList> {
     web::Json(StarterPageList {
         items: state.catalog.starter_pages().to_vec(),
+        next_cursor: None,
     })
 }
 
@@ -160,6 +166,8 @@ async fn create_page_from_template(
 pub struct PageList {
     /// By slug, without layouts.
     pub items: Vec<PageView>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// The tenant's pages.
@@ -171,6 +179,7 @@ async fn list_pages(
 ) -> AppResult<web::Json<PageList>> {
     Ok(web::Json(PageList {
         items: pages::list(&state, access.tenant).await?,
+        next_cursor: None,
     }))
 }
 
@@ -353,6 +362,8 @@ async fn unpublish_pages(
 pub struct VersionList {
     /// Newest first, without layouts.
     pub items: Vec<VersionView>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// The page's published versions.
@@ -366,6 +377,7 @@ async fn list_page_versions(
 ) -> AppResult<web::Json<VersionList>> {
     Ok(web::Json(VersionList {
         items: pages::versions(&state, access.tenant, *id).await?,
+        next_cursor: None,
     }))
 }
 
@@ -501,6 +513,7 @@ async fn staff_list_pages(
     access.require_staff()?;
     Ok(web::Json(PageList {
         items: pages::list(&state, access.tenant).await?,
+        next_cursor: None,
     }))
 }
 

@@ -37,6 +37,8 @@ pub struct CreatePlanRequest {
 pub struct PlanList {
     /// By name.
     pub items: Vec<PlanView>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// List options.
@@ -59,6 +61,7 @@ async fn list_plans(
 ) -> AppResult<web::Json<PlanList>> {
     Ok(web::Json(PlanList {
         items: plans::list_plans(&state, q.include_retired).await?,
+        next_cursor: None,
     }))
 }
 

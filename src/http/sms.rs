@@ -5,6 +5,7 @@ use super::extract::{AgencyAdmin, Authenticated, JsonBody, MerchantAccess};
 use crate::error::{AppError, AppResult, ErrorBody, ErrorCode};
 use crate::http::extract::Query;
 use crate::services::RequestMeta;
+use crate::services::listing::ItemList;
 use crate::services::sms::receipts;
 use crate::services::sms::report::{
     self, BatchView, MessagePage, MessageQuery, SmsReport, SmsReportQuery,
@@ -33,15 +34,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// SMS templates: agency staff see every one, merchants the enabled merchant templates.
 #[utoipa::path(tag = "sms", security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = Vec<TemplateView>)))]
+    responses((status = 200, description = "OK", body = ItemList<TemplateView>)))]
 #[get("/sms/templates")]
 async fn list_sms_templates(
     state: web::Data<AppState>,
     auth: Authenticated,
-) -> AppResult<web::Json<Vec<TemplateView>>> {
-    Ok(web::Json(
+) -> AppResult<web::Json<ItemList<TemplateView>>> {
+    Ok(web::Json(ItemList::whole(
         templates::list(&state, auth.0.user.role.is_staff()).await?,
-    ))
+    )))
 }
 
 /// Registers a provider-approved template (agency admins): for merchants' sends

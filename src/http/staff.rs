@@ -64,6 +64,8 @@ pub struct StaffContactRequest {
 pub struct StaffList {
     /// Oldest first.
     pub items: Vec<AccountView>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// Lists every staff account.
@@ -79,6 +81,7 @@ async fn list_staff(
 ) -> AppResult<web::Json<StaffList>> {
     Ok(web::Json(StaffList {
         items: accounts::list_staff(&state).await?,
+        next_cursor: None,
     }))
 }
 

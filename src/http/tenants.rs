@@ -167,6 +167,8 @@ async fn change_tenant_account_manager(
 pub struct ContactHistory {
     /// Newest first.
     pub items: Vec<ContactChangeView>,
+    /// Always `null`: the list answers whole (the shape every list shares).
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// The contact and account-manager history (phones masked).
@@ -180,6 +182,7 @@ async fn get_contact_history(
     access.require_staff()?;
     Ok(web::Json(ContactHistory {
         items: tenants::contact_history(&state, access.tenant).await?,
+        next_cursor: None,
     }))
 }
 

@@ -6,6 +6,7 @@ use crate::domain::role::Role;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::Query;
 use crate::services::RequestMeta;
+use crate::services::listing::ItemList;
 use crate::services::wechat::binding::{
     self, AuthorizationLink, BindingView, ConnectionCheck, PlatformStatus,
 };
@@ -302,23 +303,26 @@ pub struct RunsQuery {
     /// At most this many (1–500, default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<uuid::Uuid>,
 }
 
 /// The tenant's deploy runs, newest first, with their steps.
 #[utoipa::path(tag = "wechat", params(("tenant_id" = uuid::Uuid, Path, description = "Tenant id"), RunsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = [RunView]), (status = 404, description = "No such tenant", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = ItemList<RunView>), (status = 404, description = "No such tenant", body = ErrorBody)))]
 #[get("/tenants/{tenant_id}/deploys")]
 async fn list_tenant_deploys(
     state: web::Data<AppState>,
     access: TenantAccess,
     q: Query<RunsQuery>,
-) -> AppResult<web::Json<Vec<RunView>>> {
+) -> AppResult<web::Json<ItemList<RunView>>> {
     Ok(web::Json(
         deploy::list(
             &state,
             Some(access.tenant),
             q.status.as_deref(),
             q.limit.unwrap_or(50),
+            q.cursor,
         )
         .await?,
     ))
@@ -326,15 +330,22 @@ async fn list_tenant_deploys(
 
 /// Every tenant's deploy runs (agency admins).
 #[utoipa::path(tag = "wechat", params(RunsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = [RunView]), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = ItemList<RunView>), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
 #[get("/deploys")]
 async fn list_all_deploys(
     state: web::Data<AppState>,
     _admin: AgencyAdmin,
     q: Query<RunsQuery>,
-) -> AppResult<web::Json<Vec<RunView>>> {
+) -> AppResult<web::Json<ItemList<RunView>>> {
     Ok(web::Json(
-        deploy::list(&state, None, q.status.as_deref(), q.limit.unwrap_or(50)).await?,
+        deploy::list(
+            &state,
+            None,
+            q.status.as_deref(),
+            q.limit.unwrap_or(50),
+            q.cursor,
+        )
+        .await?,
     ))
 }
 
@@ -486,13 +497,13 @@ async fn start_rollout(
 
 /// Roll-outs with their progress, newest first.
 #[utoipa::path(tag = "wechat", security(("bearer" = [])),
-    responses((status = 200, description = "OK", body = [RolloutView]), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = ItemList<RolloutView>), (status = 403, description = "Not an agency admin", body = ErrorBody)))]
 #[get("/rollouts")]
 async fn list_rollouts(
     state: web::Data<AppState>,
     _admin: AgencyAdmin,
-) -> AppResult<web::Json<Vec<RolloutView>>> {
-    Ok(web::Json(rollout::list(&state).await?))
+) -> AppResult<web::Json<ItemList<RolloutView>>> {
+    Ok(web::Json(ItemList::whole(rollout::list(&state).await?)))
 }
 
 /// A roll-out's progress: counts by run status, by step and by failure.

@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod exports;
 pub mod faults;
 pub mod finance;
+pub mod listing;
 pub mod meter;
 pub mod notifications;
 pub mod page_checks;

@@ -524,7 +524,7 @@ pub struct TenantFilter {
     pub ends_within_days: Option<i64>,
     /// Search: part of the business name, the merchant admin's login name or the contact's
     /// phone (1–100 characters, case-insensitive).
-    #[param(min_length = 1, max_length = 100)]
+    #[param(value_type = Option<crate::domain::text::SearchText>, inline)]
     pub q: Option<String>,
     /// At most this many (1–200, default 50).
     #[param(minimum = 1, maximum = 200)]

@@ -95,7 +95,8 @@ async fn a_year_added_through_the_api_schedules_and_announces_the_deletion_acros
             let (status, plan) =
                 status_json(app.get("/api/v1/lifecycle/plan?days=30", &token).await).await;
             assert_eq!(status, 200, "{plan}");
-            plan.as_array()
+            plan["items"]
+                .as_array()
                 .unwrap()
                 .iter()
                 .flat_map(|d| {

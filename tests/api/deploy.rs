@@ -386,7 +386,46 @@ async fn a_deploy_goes_from_commit_through_audit_to_release_with_every_merchant_
     assert_eq!(released_notices().await, 2);
     let (status, all) = status_json(app.get("/api/v1/deploys", &agency.admin).await).await;
     assert_eq!(status, 200);
-    assert_eq!(all.as_array().unwrap().len(), 4);
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    // Pages of 3 follow each other, newest first, without a gap or a repeat.
+    let (_, first) = status_json(app.get("/api/v1/deploys?limit=3", &agency.admin).await).await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, rest) = status_json(
+        app.get(
+            &format!("/api/v1/deploys?limit=3&cursor={cursor}"),
+            &agency.admin,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(rest["next_cursor"], serde_json::Value::Null);
+    let paged: Vec<&serde_json::Value> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|r| &r["id"])
+        .collect();
+    let whole: Vec<&serde_json::Value> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(paged, whole);
+    // A cursor older than every run is the end of the list, not an error.
+    let (status, end) = status_json(
+        app.get(
+            "/api/v1/deploys?cursor=00000000-0000-7000-8000-000000000000",
+            &agency.admin,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, end["items"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
     let (status, _) = status_json(app.get("/api/v1/deploys", &owner).await).await;
     assert_eq!(status, 403);
     let (status, usage) = status_json(

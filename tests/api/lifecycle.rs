@@ -786,6 +786,7 @@ async fn purge_leaves_only_the_survivors_and_heals_after_a_crash() {
         "the list carries signed links"
     );
     let (status, list) = status_json(res).await;
+    let list = &list["items"];
     assert_eq!(
         (status, list[0]["status"].as_str()),
         (200, Some("ready")),
@@ -1337,7 +1338,7 @@ async fn notices_inbox_broadcast_and_the_planner() {
     // The planner: what the sweeps will do, and nothing done yet.
     let (status, plan) = status_json(app.get("/api/v1/lifecycle/plan?days=40", &am).await).await;
     assert_eq!(status, 200, "{plan}");
-    let actions: Vec<(String, String, String)> = plan
+    let actions: Vec<(String, String, String)> = plan["items"]
         .as_array()
         .unwrap()
         .iter()

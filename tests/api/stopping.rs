@@ -299,12 +299,7 @@ async fn building_an_export_leaves_the_async_workers_free() {
             .await,
     )
     .await;
-    let first = list
-        .get("items")
-        .and_then(|i| i.get(0))
-        .or_else(|| list.get(0))
-        .cloned()
-        .unwrap_or_default();
+    let first = list["items"].get(0).cloned().unwrap_or_default();
     assert_eq!(first["status"], "ready", "{list}");
 }
 

@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult, ErrorCode, Localized};
 use crate::jobs::{BoxFuture, JobContext, JobError, JobHandler, NewJob};
 use crate::services::RequestMeta;
 use crate::services::audit::{self, Actor, AuditRecord};
+use crate::services::listing::ItemList;
 use crate::services::principals::CachedUser;
 use crate::services::signed_links::{self, Linked, SignedLink};
 use crate::state::AppState;
@@ -431,8 +432,9 @@ pub async fn list(
     tenant: Option<TenantId>,
     status_filter: Option<&str>,
     limit: u64,
-) -> AppResult<Vec<RunView>> {
-    let mut query = deploy_runs::Entity::find().order_by_desc(deploy_runs::Column::CreatedAt);
+    cursor: Option<Uuid>,
+) -> AppResult<ItemList<RunView>> {
+    let mut query = deploy_runs::Entity::find().order_by_desc(deploy_runs::Column::Id);
     if let Some(t) = tenant {
         query = query.filter(deploy_runs::Column::TenantId.eq(t.0));
     }
@@ -445,19 +447,31 @@ pub async fn list(
             Localized::new("须为 1–500", "must be 1–500"),
         ));
     }
-    let runs = query.limit(limit).all(&state.db).await?;
+    if let Some(cursor) = cursor {
+        // Ids are time-ordered (UUIDv7): the next page is the older ids.
+        query = query.filter(deploy_runs::Column::Id.lt(cursor));
+    }
+    let mut runs = query.limit(limit + 1).all(&state.db).await?;
+    let next_cursor = if runs.len() as u64 > limit {
+        runs.truncate(limit as usize);
+        runs.last().map(|r| r.id)
+    } else {
+        None
+    };
     let ids: Vec<Uuid> = runs.iter().map(|r| r.id).collect();
     let mut steps = deploy_steps::Entity::find()
         .filter(deploy_steps::Column::RunId.is_in(ids))
         .all(&state.db)
         .await?;
-    runs.into_iter()
+    let items = runs
+        .into_iter()
         .map(|r| {
             let (mine, rest): (Vec<_>, Vec<_>) = steps.drain(..).partition(|s| s.run_id == r.id);
             steps = rest;
             run_view(state, r, mine)
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(ItemList { items, next_cursor })
 }
 
 /// The trial QR image of a run.

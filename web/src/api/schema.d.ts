@@ -2254,6 +2254,11 @@ export interface components {
             /** @description Newest first. */
             items: components["schemas"]["AssetView"][];
             /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
+            /**
              * Format: int64
              * @description The plan's storage quota.
              */
@@ -2563,6 +2568,11 @@ export interface components {
         ComponentList: {
             /** @description Types of the plan's apps, by name. */
             items: components["schemas"]["ComponentInfo"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /** @description What WeChat reports for a bound mini-program (the connection check). */
         ConnectionCheck: {
@@ -2596,6 +2606,11 @@ export interface components {
         ContactHistory: {
             /** @description Newest first. */
             items: components["schemas"]["ContactChangeView"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /** @description The merchant's designated contact. */
         ContactInput: {
@@ -2676,6 +2691,11 @@ export interface components {
         ContractList: {
             /** @description By sequence. */
             items: components["schemas"]["ContractView"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /** @description A contract with its computed money state (nothing computed is stored). */
         ContractView: {
@@ -3186,6 +3206,271 @@ export interface components {
             /** @description Why, in words. */
             message: string;
         };
+        /** @description A list: its items and, where more follow, the cursor that fetches them. */
+        ItemList_ExportView: {
+            /** @description The items, in the order the operation states. */
+            items: {
+                /**
+                 * Format: date-time
+                 * @description Requested at.
+                 */
+                created_at: string;
+                /** @description Where to download it (with the same bearer token), while valid. */
+                download_path?: string | null;
+                download_url?: components["schemas"]["SignedLink"] | null;
+                /** @description Why it failed. */
+                error?: string | null;
+                /**
+                 * Format: date-time
+                 * @description The download link stops working at this time.
+                 */
+                expires_at?: string | null;
+                /**
+                 * Format: date-time
+                 * @description Built at.
+                 */
+                finished_at?: string | null;
+                /**
+                 * Format: uuid
+                 * @description Id.
+                 */
+                id: string;
+                /**
+                 * Format: int64
+                 * @description Zip size in bytes, when ready.
+                 */
+                size_bytes?: number | null;
+                /** @description `queued`, `ready`, `failed` or `expired`. */
+                status: string;
+                /**
+                 * Format: uuid
+                 * @description The tenant.
+                 */
+                tenant_id: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; `null` on the last page (and on lists that
+             *     always answer whole).
+             */
+            next_cursor?: string | null;
+        };
+        /** @description A list: its items and, where more follow, the cursor that fetches them. */
+        ItemList_PlannedDay: {
+            /** @description The items, in the order the operation states. */
+            items: {
+                /** @description What happens, in time order. */
+                actions: components["schemas"]["PlannedAction"][];
+                /**
+                 * Format: date
+                 * @description The day.
+                 */
+                date: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; `null` on the last page (and on lists that
+             *     always answer whole).
+             */
+            next_cursor?: string | null;
+        };
+        /** @description A list: its items and, where more follow, the cursor that fetches them. */
+        ItemList_RolloutView: {
+            /** @description The items, in the order the operation states. */
+            items: {
+                /** @description Started runs by run status (`running`, `paused`, `waiting_audit`, `released`, …). */
+                by_status: {
+                    [key: string]: number;
+                };
+                /** @description Unfinished started runs by their current step. */
+                by_step: {
+                    [key: string]: number;
+                };
+                /**
+                 * Format: int32
+                 * @description Concurrency limit.
+                 */
+                concurrency: number;
+                /**
+                 * Format: date-time
+                 * @description Started.
+                 */
+                created_at: string;
+                /** @description Failed runs and skipped targets by reason (errcode or code). */
+                failures: {
+                    [key: string]: number;
+                };
+                /**
+                 * Format: date-time
+                 * @description Finished.
+                 */
+                finished_at?: string | null;
+                /**
+                 * Format: uuid
+                 * @description Id.
+                 */
+                id: string;
+                /** @description Why it is paused. */
+                paused_reason?: string | null;
+                /**
+                 * Format: int64
+                 * @description Targets not started yet.
+                 */
+                pending: number;
+                /**
+                 * Format: int32
+                 * @description Per-minute limit.
+                 */
+                per_minute: number;
+                /**
+                 * Format: int64
+                 * @description Targets skipped (with reasons in `failures`).
+                 */
+                skipped: number;
+                /** @description `running`, `paused` or `done`. */
+                status: string;
+                /**
+                 * Format: int64
+                 * @description Tenants targeted.
+                 */
+                targets: number;
+                /**
+                 * Format: int64
+                 * @description Template rolled out.
+                 */
+                template_id: number;
+                /** @description Its version. */
+                user_version: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; `null` on the last page (and on lists that
+             *     always answer whole).
+             */
+            next_cursor?: string | null;
+        };
+        /** @description A list: its items and, where more follow, the cursor that fetches them. */
+        ItemList_RunView: {
+            /** @description The items, in the order the operation states. */
+            items: {
+                /** @description Mini-program. */
+                appid: string;
+                /** @description The reviewers' reason (rejected or delayed). */
+                audit_reason?: string | null;
+                /**
+                 * Format: int64
+                 * @description WeChat's audit id.
+                 */
+                auditid?: number | null;
+                /** @description Release as soon as the audit passes. */
+                auto_release: boolean;
+                /**
+                 * Format: date-time
+                 * @description Created.
+                 */
+                created_at: string;
+                /**
+                 * Format: int64
+                 * @description WeChat's errcode that stopped the run.
+                 */
+                errcode?: number | null;
+                /** @description What stopped the run, in plain words for the merchant. */
+                error_message?: string | null;
+                /**
+                 * Format: date-time
+                 * @description Finished (released, failed or withdrawn).
+                 */
+                finished_at?: string | null;
+                /**
+                 * Format: int32
+                 * @description Gray release percentage while gray.
+                 */
+                gray_percentage?: number | null;
+                /** @description Whether the trial QR image can be downloaded. */
+                has_qrcode: boolean;
+                /**
+                 * Format: uuid
+                 * @description Run id.
+                 */
+                id: string;
+                qrcode_url?: components["schemas"]["SignedLink"] | null;
+                /**
+                 * Format: uuid
+                 * @description Fleet roll-out it belongs to.
+                 */
+                rollout_id?: string | null;
+                /** @description See [`status`]. */
+                status: string;
+                /** @description The current (or last) step. */
+                step: string;
+                /** @description Steps so far. */
+                steps: components["schemas"]["StepView"][];
+                /**
+                 * Format: int64
+                 * @description Code template committed.
+                 */
+                template_id: number;
+                /**
+                 * Format: uuid
+                 * @description Tenant.
+                 */
+                tenant_id: string;
+                /**
+                 * Format: date-time
+                 * @description Last change.
+                 */
+                updated_at: string;
+                /** @description Description shown in WeChat. */
+                user_desc: string;
+                /** @description Version shown in WeChat. */
+                user_version: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; `null` on the last page (and on lists that
+             *     always answer whole).
+             */
+            next_cursor?: string | null;
+        };
+        /** @description A list: its items and, where more follow, the cursor that fetches them. */
+        ItemList_TemplateView: {
+            /** @description The items, in the order the operation states. */
+            items: {
+                /**
+                 * @description Characters of `【signature】` + the text without its placeholders — the floor of
+                 *     every message's length.
+                 */
+                base_length: number;
+                /**
+                 * Format: date-time
+                 * @description When it was registered.
+                 */
+                created_at: string;
+                /** @description Disabled templates cannot be sent. */
+                enabled: boolean;
+                /**
+                 * Format: uuid
+                 * @description Id (merchants send with it).
+                 */
+                id: string;
+                /** @description Name. */
+                name: string;
+                /** @description Parameters. */
+                params: components["schemas"]["ParamSpec"][];
+                /** @description The provider's id. */
+                provider_template_id: string;
+                /** @description Text with placeholders. */
+                text: string;
+                /** @description `merchant` or a notice kind. */
+                usage: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; `null` on the last page (and on lists that
+             *     always answer whole).
+             */
+            next_cursor?: string | null;
+        };
         /** @description A page of jobs. */
         JobPage: {
             /** @description Newest first. */
@@ -3538,6 +3823,11 @@ export interface components {
         PageList: {
             /** @description By slug, without layouts. */
             items: components["schemas"]["PageView"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /**
          * @description A reason for a page takedown change.
@@ -3692,6 +3982,11 @@ export interface components {
         PlanList: {
             /** @description By name. */
             items: components["schemas"]["PlanView"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /** @description The terms of one plan version. */
         PlanTerms: {
@@ -4396,6 +4691,11 @@ export interface components {
         StaffList: {
             /** @description Oldest first. */
             items: components["schemas"]["AccountView"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /**
          * @description The roles a staff account can have (what creating one accepts).
@@ -4453,6 +4753,11 @@ export interface components {
         StarterPageList: {
             /** @description Home, catalogue, about us, contact. */
             items: components["schemas"]["StarterPage"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /** @description A step of a run as the API shows it. */
         StepView: {
@@ -4828,6 +5133,11 @@ export interface components {
         UserList: {
             /** @description Oldest first. */
             items: components["schemas"]["AccountView"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /**
          * @description Login name: 3–64 of `a-z 0-9 . _ -`, stored lower-case.
@@ -4851,6 +5161,11 @@ export interface components {
         VersionList: {
             /** @description Newest first, without layouts. */
             items: components["schemas"]["VersionView"][];
+            /**
+             * Format: uuid
+             * @description Always `null`: the list answers whole (the shape every list shares).
+             */
+            next_cursor?: string | null;
         };
         /** @description A published version. */
         VersionView: {
@@ -6239,6 +6554,8 @@ export interface operations {
                 status?: string;
                 /** @description At most this many (1–500, default 50). */
                 limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -6252,7 +6569,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunView"][];
+                    "application/json": components["schemas"]["ItemList_RunView"];
                 };
             };
             /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
@@ -6643,7 +6960,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlannedDay"][];
+                    "application/json": components["schemas"]["ItemList_PlannedDay"];
                 };
             };
             /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
@@ -8960,7 +9277,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RolloutView"][];
+                    "application/json": components["schemas"]["ItemList_RolloutView"];
                 };
             };
             /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
@@ -9872,7 +10189,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateView"][];
+                    "application/json": components["schemas"]["ItemList_TemplateView"];
                 };
             };
             /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */
@@ -11395,6 +11712,8 @@ export interface operations {
                 status?: string;
                 /** @description At most this many (1–500, default 50). */
                 limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -11411,7 +11730,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunView"][];
+                    "application/json": components["schemas"]["ItemList_RunView"];
                 };
             };
             /** @description `invalid_query`: a query parameter does not parse (`details.field`) */
@@ -12303,7 +12622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExportView"][];
+                    "application/json": components["schemas"]["ItemList_ExportView"];
                 };
             };
             /** @description `unauthenticated`: no bearer token, or it is expired, revoked or invalid */

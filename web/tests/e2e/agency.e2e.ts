@@ -167,7 +167,7 @@ describe('the agency screens against the binary', () => {
     // in the new year) has no date: the calendar does not reach it.
     const deletionOf = async () =>
       ok(await adminApi.GET('/api/v1/lifecycle/plan', { params: { query: { days: 60 } } }), 'the plan')
-        .flatMap((d) => d.actions.map((a) => ({ ...a, date: d.date })))
+        .items.flatMap((d) => d.actions.map((a) => ({ ...a, date: d.date })))
         .filter((a) => a.business_name === BUSINESS && (a.action === 'purge' || a.action === 'deletion_unscheduled'));
     expect((await deletionOf()).map((a) => a.action)).toEqual(['deletion_unscheduled']);
     await page.getByTestId('nav-lifecycle').click();
@@ -221,7 +221,7 @@ describe('the agency screens against the binary', () => {
   it('shows the coming days as a table and as a month calendar', async () => {
     await page.goto(`${server.origin}/console/lifecycle?days=60`);
     await page.getByTestId('plan-table').waitFor();
-    const plan = ok(await adminApi.GET('/api/v1/lifecycle/plan', { params: { query: { days: 60 } } }), 'the plan');
+    const plan = ok(await adminApi.GET('/api/v1/lifecycle/plan', { params: { query: { days: 60 } } }), 'the plan').items;
     const freeze = plan.find((d) => d.actions.some((a) => a.action === 'freeze'));
     expect(freeze).toBeDefined();
     await page.getByTestId('plan-table').getByText(BUSINESS).first().waitFor();

@@ -295,7 +295,7 @@ describe('the platform screens against the binary and the WeChat simulator', () 
     await page.getByTestId('rollout-submit').click();
     await dialog.waitFor({ state: 'hidden' });
 
-    const rollouts = ok(await adminApi.GET('/api/v1/rollouts'), 'roll-outs');
+    const rollouts = ok(await adminApi.GET('/api/v1/rollouts'), 'roll-outs').items;
     expect(rollouts).toHaveLength(1);
     const rollout = rollouts[0]!;
     expect(rollout.targets).toBe(2);
@@ -409,7 +409,7 @@ describe('the platform screens against the binary and the WeChat simulator', () 
     await page.getByTestId('sms-submit').click();
     await page.getByTestId('sms-template-dialog').waitFor({ state: 'hidden' });
     await page.getByTestId('sms-templates').getByText('订单发货通知').waitFor();
-    const templates = ok(await adminApi.GET('/api/v1/sms/templates'), 'sms templates');
+    const templates = ok(await adminApi.GET('/api/v1/sms/templates'), 'sms templates').items;
     expect(templates.map((t) => t.name)).toContain('订单发货通知');
     expect(templates[0]!.params.map((p) => p.name)).toEqual(['order_no', 'tracking_no']);
     await shootBoth(page, 'platform-sms');

@@ -1,1 +1,0 @@
-import{t as e}from"./css-CG1G4OTx.js";import{Rr as t,Wr as n,si as r,zr as i}from"./index-D6Q8N1jM.js";var a=n({__name:`FormError`,props:{message:{}},setup(n){return(a,o)=>{let s=e;return n.message?(r(),t(s,{key:0,type:`error`,"show-icon":``,closable:!1,title:n.message},null,8,[`title`])):i(``,!0)}}});export{a as t};

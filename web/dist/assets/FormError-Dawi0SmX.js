@@ -1,0 +1,1 @@
+import{t as e}from"./css-83QKMVPb.js";import{Rr as t,Wr as n,si as r,zr as i}from"./index-BoLWMBWE.js";var a=n({__name:`FormError`,props:{message:{}},setup(n){return(a,o)=>{let s=e;return n.message?(r(),t(s,{key:0,type:`error`,"show-icon":``,closable:!1,title:n.message},null,8,[`title`])):i(``,!0)}}});export{a as t};

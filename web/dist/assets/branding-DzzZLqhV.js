@@ -1,0 +1,1 @@
+import{Ir as e,a as t,ki as n,r,s as i}from"./index-BoLWMBWE.js";var a=n(null),o=null;function s(){return o||=t(r.GET(`/api/v1/branding`)).then(e=>{a.value=e}).catch(()=>{o=null}),o}function c(e){a.value=e}function l(){return s(),{branding:a,name:e(()=>a.value?.name?.trim()||i.global.t(`app.name`)),logoUrl:e(()=>a.value?.logo_url??null)}}export{l as n,c as t};

@@ -1,1 +1,0 @@
-import"./index-D6Q8N1jM.js";import"./css-B_2bOPvZ.js";

@@ -1,0 +1,1 @@
+import"./index-BoLWMBWE.js";import"./css-Dl9-fc5V.js";

@@ -1,1 +1,0 @@
-import{Di as e,Sr as t,a as n,r}from"./index-D6Q8N1jM.js";var i=t(`inbox`,()=>{let t=e(null);async function i(){try{let e=await n(r.GET(`/api/v1/inbox/unread-count`));t.value=e.unread}catch{}}function a(e){t.value=e}return{unread:t,refresh:i,set:a}});export{i as t};

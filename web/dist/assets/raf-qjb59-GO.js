@@ -1,1 +1,0 @@
-import{dn as e,mr as t}from"./index-D6Q8N1jM.js";function n(){if(!arguments.length)return[];var e=arguments[0];return t(e)?e:[e]}var r=t=>e?window.requestAnimationFrame(t):setTimeout(t,16),i=t=>e?window.cancelAnimationFrame(t):clearTimeout(t);export{r as n,n as r,i as t};
